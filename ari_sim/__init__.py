@@ -1,0 +1,1 @@
+"""An ARI-compatible Asterisk simulator (HTTP + WebSocket) for tests, demos and benchmarks."""

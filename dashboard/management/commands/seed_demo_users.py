@@ -1,0 +1,33 @@
+"""Create one demo user per role (unless they exist) and print their logins."""
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+from dashboard.models import Profile
+from dashboard.roles import ADMIN, AGENT, NOC, SUPERVISOR
+
+# username, password, role, endpoint
+DEMO_USERS = [
+    ("supervisor", "supervisor", SUPERVISOR, "PJSIP/supervisor1"),
+    ("agent", "agent", AGENT, "PJSIP/alice"),
+    ("agent2", "agent2", AGENT, "PJSIP/bob"),
+    ("noc", "noc", NOC, "PJSIP/noc1"),
+    ("admin", "admin", ADMIN, "PJSIP/admin1"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (one per role) if they do not exist yet."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        for username, password, role, endpoint in DEMO_USERS:
+            user, created = User.objects.get_or_create(username=username)
+            if created:
+                user.set_password(password)
+                user.is_staff = user.is_superuser = role == ADMIN
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+            Profile.objects.get_or_create(user=user, defaults={"endpoint": endpoint})
+            state = "created" if created else "exists"
+            self.stdout.write(f"  {role:<10} {username} / {password}  (phone {endpoint}, {state})")

@@ -1,0 +1,118 @@
+"""Every setting that comes from the environment, read in one place.
+
+Defaults make `make run` work on a fresh machine: SQLite, the in-memory channel
+layer, and the bundled ARI simulator on 127.0.0.1:8088.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from ari_bridge.config import AriServerConfig
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def ari_servers() -> list[AriServerConfig]:
+    """ARI_SERVERS (a JSON list) names several Asterisks; otherwise ARI_URL & co. name one."""
+    raw = os.environ.get("ARI_SERVERS")
+    if raw:
+        try:
+            entries = json.loads(raw)
+            servers = [
+                AriServerConfig(
+                    name=str(e["name"]),
+                    url=str(e["url"]),
+                    username=str(e["username"]),
+                    password=str(e["password"]),
+                    app=str(e.get("app", "switchboard")),
+                )
+                for e in entries
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(
+                "ARI_SERVERS must be a JSON list of objects with name, url, username, password"
+                f" and optionally app: {exc}"
+            ) from None
+        if not servers:
+            raise ConfigError("ARI_SERVERS is empty")
+        names = [s.name for s in servers]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"ARI_SERVERS has duplicate names: {names}")
+        return servers
+    return [
+        AriServerConfig(
+            name=_str("ARI_SERVER_NAME", "default"),
+            url=_str("ARI_URL", "http://127.0.0.1:8088"),
+            username=_str("ARI_USERNAME", "dashboard"),
+            password=_str("ARI_PASSWORD", "dashboard-secret"),
+            app=_str("ARI_APP", "switchboard"),
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class StuckRules:
+    max_age_minutes: int
+    ringing_seconds: int
+    stasis_unbridged_minutes: int
+    silent_minutes: int
+    rtp_silence_seconds: int
+
+
+def stuck_rules() -> StuckRules:
+    return StuckRules(
+        max_age_minutes=_int("STUCK_MAX_AGE_MINUTES", 240),
+        ringing_seconds=_int("STUCK_RINGING_SECONDS", 120),
+        stasis_unbridged_minutes=_int("STUCK_STASIS_UNBRIDGED_MINUTES", 30),
+        silent_minutes=_int("STUCK_NO_EVENT_MINUTES", 60),
+        rtp_silence_seconds=_int("STUCK_RTP_SILENCE_SECONDS", 60),
+    )
+
+
+SECRET_KEY = _str("DJANGO_SECRET_KEY", "")
+DEBUG = _bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+DATABASE_URL = _str("DATABASE_URL", "")
+REDIS_URL = _str("REDIS_URL", "")
+DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
+# Where the ARI event stream runs: "embedded" in the web process (one process, in-memory
+# layer), or "external" (`manage.py ari_listen`, shared through Redis).
+ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
+LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)

@@ -1,0 +1,86 @@
+"""`make run`: the ARI simulator with demo traffic plus the dashboard, stopped together by Ctrl-C."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from dashboard.management.commands.seed_demo_users import DEMO_USERS
+
+SIM_HOST, SIM_PORT = "127.0.0.1", 8088
+WEB_HOST, WEB_PORT = os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"), int(os.environ.get("SWITCHBOARD_PORT", "8000"))
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited with status {proc.returncode}; see the messages above.")
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{what} did not start listening on {host}:{port} within {timeout:.0f} s")
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex((host, port)) != 0
+
+
+def main() -> None:
+    procs: list[subprocess.Popen] = []
+    env = dict(os.environ)
+    use_sim = "ARI_URL" not in env and "ARI_SERVERS" not in env
+    for host, port, what in ([(SIM_HOST, SIM_PORT, "the simulator")] if use_sim else []) + [(WEB_HOST, WEB_PORT, "the dashboard")]:
+        if not _port_free(host, port):
+            raise SystemExit(f"Port {host}:{port} for {what} is already in use; stop whatever holds it and retry.")
+    try:
+        if use_sim:
+            sim = subprocess.Popen(
+                [sys.executable, "-m", "ari_sim", "--host", SIM_HOST, "--port", str(SIM_PORT),
+                 "--user", "dashboard", "--password", "dashboard-secret",
+                 "--calls-per-second", env.get("DEMO_CALLS_PER_SECOND", "0.5"), "--seed", "7"],
+                env=env,
+            )
+            procs.append(sim)
+            _wait_for_port(SIM_HOST, SIM_PORT, sim, "The simulator")
+        web = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", WEB_HOST,
+             "--port", str(WEB_PORT), "--lifespan", "on", "--log-level", "warning"],
+            env=env,
+        )
+        procs.append(web)
+        _wait_for_port(WEB_HOST, WEB_PORT, web, "The dashboard")
+        print()
+        print(f"  Switchboard is live at http://{WEB_HOST}:{WEB_PORT}/")
+        if use_sim:
+            print(f"  ARI simulator with demo traffic at http://{SIM_HOST}:{SIM_PORT}/ari (dashboard / dashboard-secret)")
+        print("  Demo logins (user / password, role, phone):")
+        for username, password, role, endpoint in DEMO_USERS:
+            print(f"    {username} / {password}   {role}, {endpoint}")
+        print("  Press Ctrl-C to stop.")
+        print(flush=True)
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        raise SystemExit("A process stopped unexpectedly; stopping the others.")
+    except KeyboardInterrupt:
+        print("\nStopping...", flush=True)
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in reversed(procs):
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "switchboard.settings")
+    main()

@@ -1,0 +1,1 @@
+"""Shared fixtures: every test talks to a real simulator over real HTTP and WebSocket."""
