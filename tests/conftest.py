@@ -1,1 +1,18 @@
 """Shared fixtures: every test talks to a real simulator over real HTTP and WebSocket."""
+import pytest
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """One simulator for the whole run, on a free port, over real HTTP and WebSocket."""
+    from ari_sim.testing import running_simulator
+
+    with running_simulator() as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(simulator):
+    """The shared simulator, reset to an idle PBX (no channels, bridges, faults or request log)."""
+    simulator.control("POST", "/_sim/reset")
+    yield simulator
