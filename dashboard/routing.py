@@ -1,3 +1,5 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import LiveConsumer
+
+websocket_urlpatterns = [path("ws/live/", LiveConsumer.as_asgi())]

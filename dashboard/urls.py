@@ -1,10 +1,28 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .api import views as api
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.home, name="home"),
+    path("", views.channels, name="home"),
+    path("channels/<str:server>/<path:channel_id>/", views.channel_detail, name="channel-detail"),
+    path("originate/", views.originate, name="originate"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit-export"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/me", api.MeApi.as_view()),
+    path("api/v1/audit", api.AuditApi.as_view()),
+    path("api/v1/click-to-call", api.ClickToCallApi.as_view()),
+    path("api/v1/channels", api.ChannelsRootApi.as_view()),
+    # Channel-creating operations come before the <path:channel_id> patterns that would swallow them.
+    *[path(f"api/v1/channels/{name}", view.as_view()) for name, view in api.CREATE_VIEWS.items()],
+    *[path(f"api/v1/channels/<path:channel_id>/{name}", view.as_view())
+      for name, view in api.CHANNEL_ACTION_VIEWS.items()],
+    path("api/v1/channels/<path:channel_id>/variable", api.CHANNEL_ACTION_VIEWS["get_channel_var"].as_view()),
+    path("api/v1/channels/<path:channel_id>", api.ChannelDetailApi.as_view()),
 ]

@@ -1,7 +1,94 @@
+"""Pages: server-rendered shells; the live data arrives over the WebSocket and the REST API."""
+from __future__ import annotations
+
+import csv
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+
+from .access import Actor
+from .actions import catalogue
+from .auditlog import filtered_entries
+from .models import AuditEntry
+
+
+def boot_data(actor: Actor) -> dict:
+    return {
+        "user": {"username": actor.username, "roles": actor.roles, "endpoint": actor.endpoint},
+        "own_calls_only": not actor.sees_all,
+        "allowed": actor.allowed_map(),
+        "actions": catalogue(),
+        "servers": [s.name for s in settings.ARI_SERVERS],
+        "ws_url": "/ws/live/",
+        "api_root": "/api/v1/",
+        "csrf_header": "X-CSRFToken",
+    }
+
+
+def _page(request, template: str, **context):
+    actor = Actor(request.user)
+    return render(request, template, {"boot": boot_data(actor), "actor": actor, **context})
 
 
 @login_required
-def home(request):
-    return render(request, "dashboard/home.html")
+def channels(request):
+    return _page(request, "dashboard/channels.html")
+
+
+@login_required
+def channel_detail(request, server: str, channel_id: str):
+    if server not in {s.name for s in settings.ARI_SERVERS}:
+        raise Http404("unknown server")
+    return _page(request, "dashboard/channel_detail.html", server=server, channel_id=channel_id,
+                 uid=f"{server}:{channel_id}")
+
+
+@login_required
+def originate(request):
+    return _page(request, "dashboard/originate.html")
+
+
+@login_required
+def audit_log(request):
+    actor = Actor(request.user)
+    entries, filters = filtered_entries(actor, request.GET)
+    page_obj = Paginator(entries, 50).get_page(request.GET.get("page"))
+    visible = AuditEntry.objects.all() if "view_all_audit" in actor.perms else AuditEntry.objects.filter(user=request.user)
+    return _page(request, "dashboard/audit.html", page_obj=page_obj, filters=filters,
+                 actions=sorted(set(visible.values_list("action", flat=True).distinct())),
+                 users=sorted(set(visible.values_list("username", flat=True).distinct())),
+                 outcomes=AuditEntry.Outcome.choices)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_FIELDS = ("at", "username", "action", "server", "channel_id", "channel_name", "params", "outcome", "status",
+              "message", "source")
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ would run as a formula in a spreadsheet: caller names are untrusted.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def audit_export(request):
+    entries, _ = filtered_entries(Actor(request.user), request.GET)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_FIELDS)
+        for entry in entries.iterator(chunk_size=500):
+            yield writer.writerow([_csv_cell(getattr(entry, f).isoformat() if f == "at" else getattr(entry, f))
+                                   for f in CSV_FIELDS])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="switchboard-audit.csv"'
+    return response

@@ -1,4 +1,4 @@
-"""ASGI entry point: Django for HTTP, Channels for the live WebSocket."""
+"""ASGI entry point: Django for HTTP, Channels for the live WebSocket, lifespan for the live parts."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -10,11 +10,31 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from dashboard import runtime  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
+
+
+async def lifespan(scope, receive, send):
+    """Start the ARI event stream and the replica with the server, and stop them cleanly with it."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                await runtime.startup()
+            except Exception as exc:  # noqa: BLE001 - report it to the server, which then exits
+                await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await runtime.shutdown()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "lifespan": lifespan,
     }
 )

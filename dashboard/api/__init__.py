@@ -1,0 +1,1 @@
+"""The REST API for the page and for automation: /api/v1/."""

@@ -1,0 +1,133 @@
+"""REST endpoints: small classes that authorise through services and return 204/200 or a JSON error."""
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import listing, services
+from ..access import Actor
+from ..actions import ACTIONS, Action, Param
+from ..auditlog import filtered_entries
+
+SERVER_PARAM = OpenApiParameter("server", str, description="Asterisk server name; optional with one server")
+
+_FIELD = {
+    "int": lambda p: serializers.IntegerField(required=p.required, min_value=p.minimum, help_text=p.help),
+    "bool": lambda p: serializers.BooleanField(required=p.required, help_text=p.help),
+    "choice": lambda p: serializers.ChoiceField(choices=p.choices, required=p.required, help_text=p.help),
+    "variables": lambda p: serializers.DictField(child=serializers.CharField(), required=p.required, help_text=p.help),
+}
+
+
+def _field(param: Param):
+    make = _FIELD.get(param.type)
+    return make(param) if make else serializers.CharField(required=param.required, help_text=param.help)
+
+
+def _request_serializer(action: Action):
+    """An OpenAPI description of the action's body; the values are checked by services.build_kwargs."""
+    return inline_serializer(f"{''.join(w.title() for w in action.name.split('_'))}Request",
+                             {p.name: _field(p) for p in action.params})
+
+
+def _actor(request) -> Actor:
+    return Actor(request.user)
+
+
+def _payload(request) -> dict:
+    data = request.data if isinstance(request.data, dict) else {}
+    if request.method == "GET":
+        data = {k: v for k, v in request.query_params.items()}
+    return dict(data)
+
+
+def _respond(result) -> Response:
+    return Response(status=204) if result is None else Response(result)
+
+
+class ChannelsRootApi(APIView):
+    """GET lists the visible channels; POST originates a new one."""
+
+    @extend_schema(parameters=[
+        OpenApiParameter("text", str), OpenApiParameter("state", str), OpenApiParameter("in_app", bool),
+        SERVER_PARAM, OpenApiParameter("min_age", int, description="seconds"),
+        OpenApiParameter("max_age", int, description="seconds"), OpenApiParameter("sort", str),
+        OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
+        responses={200: dict})
+    def get(self, request):
+        return Response(listing.list_channels(_actor(request), request.query_params))
+
+    @extend_schema(operation_id="channels_originate", summary="Originate", parameters=[SERVER_PARAM],
+                   request=_request_serializer(ACTIONS["originate"]), responses={200: dict})
+    def post(self, request):
+        params = _payload(request)
+        server = request.query_params.get("server") or params.pop("server", None)
+        return _respond(services.perform(_actor(request), "originate", server=server, params=params, source="api"))
+
+
+class ChannelDetailApi(APIView):
+    @extend_schema(parameters=[SERVER_PARAM], responses={200: dict})
+    def get(self, request, channel_id: str):
+        return Response(listing.channel_detail(_actor(request), request.query_params.get("server"), channel_id))
+
+
+def _channel_action_view(action: Action) -> type[APIView]:
+    def handle(self, request, channel_id: str):
+        params = _payload(request)
+        server = request.query_params.get("server") or params.pop("server", None)
+        return _respond(services.perform(_actor(request), action.name, server=server, channel_id=channel_id,
+                                         params=params, source="api"))
+
+    schema = extend_schema(
+        operation_id=f"channels_{action.name}", summary=action.label, parameters=[SERVER_PARAM]
+        + ([OpenApiParameter(p.name, str, required=p.required, description=p.help) for p in action.params]
+           if action.method == "GET" else []),
+        request=None if action.method == "GET" else _request_serializer(action), responses={200: dict, 204: None})
+    attrs = {action.method.lower(): schema(handle), "__doc__": f"{action.label} ({action.permission})."}
+    return type(f"Channel{''.join(w.title() for w in action.name.split('_'))}Api", (APIView,), attrs)
+
+
+def _create_view(action: Action) -> type[APIView]:
+    def post(self, request):
+        params = _payload(request)
+        server = request.query_params.get("server") or params.pop("server", None)
+        return _respond(services.perform(_actor(request), action.name, server=server, params=params, source="api"))
+
+    schema = extend_schema(operation_id=f"channels_{action.name}", summary=action.label, parameters=[SERVER_PARAM],
+                           request=_request_serializer(action), responses={200: dict})
+    return type(f"Channel{''.join(w.title() for w in action.name.split('_'))}Api", (APIView,),
+                {"post": schema(post), "__doc__": f"{action.label} ({action.permission})."})
+
+
+CHANNEL_ACTION_VIEWS = {name: _channel_action_view(a) for name, a in ACTIONS.items() if a.on_channel}
+CREATE_VIEWS = {name: _create_view(a) for name, a in ACTIONS.items() if not a.on_channel and name != "originate"}
+
+
+class ClickToCallApi(APIView):
+    @extend_schema(request=inline_serializer("ClickToCallRequest", {"destination": serializers.CharField()}),
+                   responses={200: dict})
+    def post(self, request):
+        return Response(services.click_to_call(_actor(request), str(_payload(request).get("destination", ""))))
+
+
+class MeApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        actor = _actor(request)
+        return Response({"username": actor.username, "roles": actor.roles, "endpoint": actor.endpoint,
+                         "allowed": actor.allowed_map()})
+
+
+class AuditApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("action", str),
+                               OpenApiParameter("outcome", str), OpenApiParameter("user", str),
+                               OpenApiParameter("limit", int)], responses={200: dict})
+    def get(self, request):
+        entries, _ = filtered_entries(_actor(request), request.query_params)
+        limit = max(1, min(int(request.query_params.get("limit") or 100), 1000))
+        fields = ("id", "at", "username", "action", "server", "channel_id", "channel_name", "params", "outcome",
+                  "status", "message", "source")
+        return Response({"results": list(entries.values(*fields)[:limit])})
+

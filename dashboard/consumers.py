@@ -1,0 +1,156 @@
+"""The live WebSocket: a snapshot on connect, then coalesced diffs; only what the user may see."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import runtime, services
+from .access import Actor
+from .presenters import present
+
+log = logging.getLogger(__name__)
+
+# A page that falls this many batches behind gets a fresh snapshot instead of the backlog.
+MAX_BACKLOG = 50
+
+
+def _dumps(message: dict) -> str:
+    return orjson.dumps(message).decode()
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    actor: Actor
+    rt: runtime.Runtime
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.actor = Actor(user)
+        await database_sync_to_async(self._load_actor)()
+        self.rt = await runtime.startup()
+        self.watch: str | None = None
+        self.pending: list = []
+        self.wake = asyncio.Event()
+        await self.accept()
+        await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers}))
+        await self._send_snapshot()
+        self.rt.replica.listeners.add(self)
+        self.sender = asyncio.create_task(self._sender())
+
+    def _load_actor(self) -> None:
+        # Read role, permissions and endpoint once, off the event loop.
+        _ = self.actor.perms, self.actor.roles, self.actor.endpoint
+
+    async def disconnect(self, code):
+        if hasattr(self, "rt"):
+            self.rt.replica.listeners.discard(self)
+        task = getattr(self, "sender", None)
+        if task:
+            task.cancel()
+
+    # -- from the replica (same event loop) ---------------------------------------------------
+
+    def push(self, batch) -> None:
+        self.pending.append(batch)
+        self.wake.set()
+
+    def _visible(self, entries):
+        if self.actor.sees_all:
+            return list(entries)
+        own = self.rt.replica.own_keys(self.actor.endpoint)
+        return [e for e in entries if self.actor.can_see(e, own)]
+
+    def _present(self, entries) -> list[dict]:
+        service = self.rt.service
+        return [present(e, service) for e in entries]
+
+    async def _send_snapshot(self) -> None:
+        entries = self._visible(self.rt.replica.registry.values())
+        self.sent = {(e.server, e.channel.id) for e in entries}
+        await self.send(_dumps({"type": "snapshot", "channels": self._present(entries)}))
+
+    async def _sender(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            batches, self.pending = self.pending, []
+            try:
+                await self._deliver(batches)
+            except Exception:  # noqa: BLE001 - a closed socket ends here; the disconnect cleans up
+                log.debug("live socket send failed", exc_info=True)
+                return
+
+    async def _deliver(self, batches) -> None:
+        servers = next((b.servers for b in reversed(batches) if b.servers is not None), None)
+        if servers is not None:
+            await self.send(_dumps({"type": "connection", "servers": servers}))
+        if len(batches) > MAX_BACKLOG or any(b.resync for b in batches):
+            await self._send_snapshot()
+        else:
+            upserts = {}
+            removed = set()
+            for batch in batches:
+                for entry in batch.upsert:
+                    key = (entry.server, entry.channel.id)
+                    upserts[key] = entry
+                    removed.discard(key)
+                for key in batch.remove:
+                    upserts.pop(key, None)
+                    removed.add(key)
+            visible = self._visible(upserts.values())
+            visible_keys = {(e.server, e.channel.id) for e in visible}
+            # A channel that stops being visible (an agent's call left the bridge) is removed from the page.
+            hidden = {k for k in upserts if k not in visible_keys and k in self.sent}
+            gone = (removed | hidden) & self.sent
+            self.sent = (self.sent | visible_keys) - gone
+            if visible or gone:
+                await self.send(_dumps({
+                    "type": "diff",
+                    "upsert": self._present(visible),
+                    "remove": [f"{s}:{c}" for s, c in gone],
+                }))
+        if self.watch:
+            items = [item for b in batches for item in b.events if item["uid"] == self.watch]
+            if items:
+                await self.send(_dumps({"type": "events", "items": items}))
+
+    # -- from the page ------------------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        try:
+            message = orjson.loads(text_data or "{}")
+        except orjson.JSONDecodeError:
+            await self.send(_dumps({"type": "error", "message": "messages must be JSON"}))
+            return
+        kind = message.get("type")
+        if kind == "watch":
+            uid = str(message.get("uid", ""))
+            server, _, channel_id = uid.partition(":")
+            entry = self.rt.replica.registry.get((server, channel_id))
+            own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
+            self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
+        elif kind == "unwatch":
+            self.watch = None
+        elif kind == "action":
+            await self._action(message)
+        else:
+            await self.send(_dumps({"type": "error", "message": f"unknown message type {kind!r}"}))
+
+    async def _action(self, message: dict) -> None:
+        uid = str(message.get("uid") or "")
+        server, _, channel_id = uid.partition(":")
+        reply = {"type": "result", "id": message.get("id")}
+        try:
+            result = await database_sync_to_async(services.perform)(
+                self.actor, str(message.get("action", "")), server=server or None, channel_id=channel_id or None,
+                params=message.get("params") or {}, source="ws")
+            reply.update(ok=True, status=200 if result is not None else 204, result=result)
+        except services.ActionError as err:
+            reply.update(ok=False, status=err.status, **err.as_dict())
+        await self.send(_dumps(reply))

@@ -1,0 +1,1 @@
+"""Live channel state for the pages: the runner owns the ARI event streams; each process keeps a replica."""

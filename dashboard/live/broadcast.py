@@ -1,0 +1,48 @@
+"""Group names and message types of the live pipeline: the only module that sends on the channel layer."""
+from __future__ import annotations
+
+from typing import Any
+
+# Every dashboard process's replica listens on this group for diffs from the runner.
+LIVE_GROUP = "switchboard.live"
+# The runner listens here for snapshot requests and for flags set by the dashboard's own requests.
+RUNNER_CHANNEL = "switchboard.runner"
+
+DIFF = "live.diff"
+SNAPSHOT = "live.snapshot"
+RUNNER_HELLO = "live.hello"
+SNAPSHOT_REQUEST = "runner.snapshot"
+FLAG = "runner.flag"
+
+SNAPSHOT_CHUNK = 2000
+
+
+async def publish_diff(layer, *, seq: int, upsert: list[dict], remove: list[list[str]], events: list[dict],
+                       servers: dict | None) -> None:
+    message: dict[str, Any] = {"type": DIFF, "seq": seq, "upsert": upsert, "remove": remove, "events": events}
+    if servers is not None:
+        message["servers"] = servers
+    await layer.group_send(LIVE_GROUP, message)
+
+
+async def announce_runner(layer, *, seq: int) -> None:
+    """Tell replicas a (new) runner is up, so they fetch a fresh snapshot."""
+    await layer.group_send(LIVE_GROUP, {"type": RUNNER_HELLO, "seq": seq})
+
+
+async def send_snapshot(layer, reply_to: str, *, request_id: str, seq: int, entries: list[dict], servers: dict) -> None:
+    chunks = [entries[i:i + SNAPSHOT_CHUNK] for i in range(0, len(entries), SNAPSHOT_CHUNK)] or [[]]
+    for n, chunk in enumerate(chunks):
+        await layer.send(reply_to, {
+            "type": SNAPSHOT, "request_id": request_id, "seq": seq, "entries": chunk,
+            "servers": servers, "last": n == len(chunks) - 1,
+        })
+
+
+async def request_snapshot(layer, *, reply_to: str, request_id: str) -> None:
+    await layer.send(RUNNER_CHANNEL, {"type": SNAPSHOT_REQUEST, "reply_to": reply_to, "request_id": request_id})
+
+
+async def send_flag(layer, *, server: str, channel_id: str, action: str, params: dict) -> None:
+    await layer.send(RUNNER_CHANNEL, {"type": FLAG, "server": server, "channel_id": channel_id,
+                                      "action": action, "params": params})

@@ -1,0 +1,176 @@
+"""Each dashboard process keeps a replica of the runner's registry and fans changes out to its sockets.
+
+One group subscription per process (not per browser) keeps the channel layer's traffic
+independent of the number of open pages; the replica then hands each batch to the local
+consumers, which filter and send it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ari_bridge import ChannelRegistry, LiveChannel
+
+from ..access import endpoint_of
+from . import broadcast
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Batch:
+    """What changed in one flush, already applied to the replica."""
+
+    upsert: list[LiveChannel] = field(default_factory=list)
+    remove: list[Key] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    servers: dict | None = None
+    resync: bool = False  # the whole state was replaced: listeners should send a fresh snapshot
+
+
+class Replica:
+    def __init__(self, layer):
+        self.layer = layer
+        self.registry = ChannelRegistry()
+        self.servers: dict[str, dict] = {}
+        self.listeners: set = set()
+        self.ready = asyncio.Event()
+        self._channel: str | None = None
+        self._seq = 0
+        self._snapshot: dict | None = None  # the snapshot being received, chunk by chunk
+        self._buffer: list[dict] = []  # diffs that arrive while a snapshot is being received
+        self._task: asyncio.Task | None = None
+        # Indexes for agents' "own calls": who is on which endpoint, who is in which bridge.
+        self.by_endpoint: dict[str, set[Key]] = defaultdict(set)
+        self.by_bridge: dict[tuple[str, str], set[Key]] = defaultdict(set)
+
+    async def start(self) -> None:
+        self._channel = await self.layer.new_channel("switchboard.replica.")
+        await self.layer.group_add(broadcast.LIVE_GROUP, self._channel)
+        self._task = asyncio.create_task(self._receive_loop(), name="live-replica")
+        await self._request_snapshot()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._channel:
+            await self.layer.group_discard(broadcast.LIVE_GROUP, self._channel)
+
+    async def _request_snapshot(self) -> None:
+        self._snapshot = {"request_id": uuid.uuid4().hex, "entries": []}
+        self._buffer = []
+        await broadcast.request_snapshot(self.layer, reply_to=self._channel, request_id=self._snapshot["request_id"])
+
+    async def _receive_loop(self) -> None:
+        while True:
+            message = await self.layer.receive(self._channel)
+            try:
+                await self._handle(message)
+            except Exception:  # noqa: BLE001 - keep the replica alive; a resync repairs it
+                log.exception("replica failed on %s; asking for a fresh snapshot", message.get("type"))
+                await self._request_snapshot()
+
+    async def _handle(self, message: dict) -> None:
+        kind = message["type"]
+        if kind == broadcast.DIFF:
+            if self._snapshot is not None:
+                self._buffer.append(message)
+            elif message["seq"] != self._seq + 1:
+                log.warning("live diff %s after %s: a message was lost; resyncing", message["seq"], self._seq)
+                await self._request_snapshot()
+            else:
+                self._apply_diff(message)
+        elif kind == broadcast.SNAPSHOT:
+            await self._on_snapshot_chunk(message)
+        elif kind == broadcast.RUNNER_HELLO:
+            await self._request_snapshot()
+
+    async def _on_snapshot_chunk(self, message: dict) -> None:
+        if self._snapshot is None or message["request_id"] != self._snapshot["request_id"]:
+            return  # an answer to an older request
+        self._snapshot["entries"].extend(message["entries"])
+        if not message["last"]:
+            return
+        entries, self._snapshot = self._snapshot["entries"], None
+        for old in list(self.registry.values()):
+            self.registry.remove((old.server, old.channel.id))
+        self.by_endpoint.clear()
+        self.by_bridge.clear()
+        for data in entries:
+            self._put(LiveChannel.from_dict(data))
+        self.servers = message["servers"]
+        self._seq = message["seq"]
+        buffered, self._buffer = self._buffer, []
+        self.ready.set()
+        self._notify(Batch(servers=self.servers, resync=True))
+        for diff in buffered:
+            if diff["seq"] > self._seq:
+                await self._handle(diff)
+
+    def _apply_diff(self, message: dict) -> None:
+        self._seq = message["seq"]
+        batch = Batch(events=message["events"])
+        for data in message["upsert"]:
+            entry = LiveChannel.from_dict(data)
+            self._put(entry)
+            batch.upsert.append(entry)
+        for server, channel_id in message["remove"]:
+            if self._remove((server, channel_id)):
+                batch.remove.append((server, channel_id))
+        if "servers" in message:
+            self.servers = message["servers"]
+            batch.servers = self.servers
+        self._notify(batch)
+
+    # -- registry + indexes -------------------------------------------------------------------
+
+    def _unindex(self, entry: LiveChannel) -> None:
+        key = (entry.server, entry.channel.id)
+        self.by_endpoint[endpoint_of(entry.channel.name)].discard(key)
+        for bridge in entry.bridge_ids:
+            self.by_bridge[(entry.server, bridge)].discard(key)
+
+    def _put(self, entry: LiveChannel) -> None:
+        key = (entry.server, entry.channel.id)
+        old = self.registry.get(key)
+        if old is not None:
+            self._unindex(old)
+        self.registry.put(entry)
+        self.by_endpoint[endpoint_of(entry.channel.name)].add(key)
+        for bridge in entry.bridge_ids:
+            self.by_bridge[(entry.server, bridge)].add(key)
+
+    def _remove(self, key: Key) -> bool:
+        old = self.registry.get(key)
+        if old is None:
+            return False
+        self._unindex(old)
+        self.registry.remove(key)
+        return True
+
+    def own_keys(self, endpoint: str) -> set[Key]:
+        """An agent's calls: their endpoint's channels, and whatever shares a bridge with them."""
+        if not endpoint:
+            return set()
+        mine = set(self.by_endpoint.get(endpoint, ()))
+        keys = set(mine)
+        for key in mine:
+            entry = self.registry.get(key)
+            if entry is None:
+                continue
+            for bridge in entry.bridge_ids:
+                keys |= self.by_bridge.get((entry.server, bridge), set())
+            keys |= {(entry.server, peer) for peer in getattr(entry, "peers", ())}
+        return keys
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def _notify(self, batch: Batch) -> None:
+        for listener in list(self.listeners):
+            listener.push(batch)

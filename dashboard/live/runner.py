@@ -1,0 +1,119 @@
+"""The runner keeps one ARI event stream per Asterisk and feeds every dashboard process.
+
+It owns the source registry. Changes are coalesced and published every LIVE_FLUSH_MS to the
+live group; replicas ask it for a snapshot when they start or notice a gap. Embedded in the
+web process by default (in-memory channel layer); `manage.py ari_listen` runs it on its own
+beside several web workers that share it through Redis.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from ari_bridge import ChannelRegistry, EventStream
+
+from . import broadcast
+from .timeline import describe
+
+log = logging.getLogger(__name__)
+
+
+class Runner:
+    def __init__(self, servers, layer, *, flush_ms: int = 100):
+        self.layer = layer
+        self.flush_s = flush_ms / 1000
+        self.registry = ChannelRegistry()
+        self.servers = {s.name: {"state": "connecting", "detail": ""} for s in servers}
+        self.streams = [
+            EventStream(s, self.registry, on_state=self._state_callback(s.name), on_event=self._on_event)
+            for s in servers
+        ]
+        self.registry.subscribe(self._on_changes)
+        self.seq = 0
+        self._pending: dict[tuple[str, str], object] = {}
+        self._events: list[dict] = []
+        self._servers_changed = True
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def _state_callback(self, server: str):
+        def on_state(state: str, detail: str = "") -> None:
+            self.servers[server] = {"state": state, "detail": detail or ""}
+            self._servers_changed = True
+            self._wake.set()
+        return on_state
+
+    def _on_changes(self, changes) -> None:
+        for change in changes:
+            self._pending[change.key] = change.entry  # None means removed
+        self._wake.set()
+
+    def _on_event(self, server: str, event) -> None:
+        item = describe(server, event)
+        if item is not None:
+            self._events.append(item)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await broadcast.announce_runner(self.layer, seq=self.seq)
+        self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
+                       asyncio.create_task(self._request_loop(), name="live-requests")]
+        for stream in self.streams:
+            await stream.start()
+
+    async def stop(self) -> None:
+        for stream in self.streams:
+            await stream.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # -- outputs ------------------------------------------------------------------------------
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            # Coalesce: whatever changes in this window goes out as one diff.
+            await asyncio.sleep(self.flush_s)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - a failed publish must not stop the live feed
+                log.exception("publishing a live diff failed")
+
+    async def flush(self) -> None:
+        if not (self._pending or self._events or self._servers_changed):
+            return
+        pending, self._pending = self._pending, {}
+        events, self._events = self._events, []
+        servers = dict(self.servers) if self._servers_changed else None
+        self._servers_changed = False
+        upsert = [entry.to_dict() for entry in pending.values() if entry is not None]
+        remove = [list(key) for key, entry in pending.items() if entry is None]
+        self.seq += 1
+        await broadcast.publish_diff(self.layer, seq=self.seq, upsert=upsert, remove=remove, events=events,
+                                     servers=servers)
+
+    async def _request_loop(self) -> None:
+        while True:
+            message = await self.layer.receive(broadcast.RUNNER_CHANNEL)
+            try:
+                await self._handle(message)
+            except Exception:  # noqa: BLE001 - one bad request must not stop the runner
+                log.exception("runner request failed: %s", message.get("type"))
+
+    async def _handle(self, message: dict) -> None:
+        kind = message.get("type")
+        if kind == broadcast.SNAPSHOT_REQUEST:
+            # Publish what is pending first so the snapshot's seq covers everything in it.
+            await self.flush()
+            entries = [entry.to_dict() for entry in self.registry.values()]
+            await broadcast.send_snapshot(self.layer, message["reply_to"], request_id=message["request_id"],
+                                          seq=self.seq, entries=entries, servers=dict(self.servers))
+        elif kind == broadcast.FLAG:
+            self.registry.record_action(message["server"], message["channel_id"], message["action"],
+                                        **message.get("params", {}))

@@ -1,0 +1,201 @@
+"""What the pages, the REST API and the WebSocket call: authorise, validate, act through ari_bridge, audit.
+
+Every attempt lands in the audit log exactly once, whatever its outcome.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+
+from ari_bridge import errors as ari_errors
+
+from . import audit, runtime
+from .access import Actor, Denied
+from .actions import ACTIONS, CLICK_TO_CALL, Action, Param
+from .models import AuditEntry
+
+
+@dataclass
+class ActionError(Exception):
+    """A failed action, in words for a person, with the HTTP status the API answers."""
+
+    status: int
+    message: str
+    code: str
+    parameter: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict:
+        d = {"message": self.message, "code": self.code}
+        if self.parameter:
+            d["parameter"] = self.parameter
+        return d
+
+
+# ARI's answer -> (our status, code). ARI's own 403 means "not for this channel type", not "your role".
+_ARI_ERRORS: list[tuple[type, int, str]] = [
+    (ari_errors.ChannelNotFound, 404, "not_found"),
+    (ari_errors.NotFound, 404, "not_found"),
+    (ari_errors.NotInStasis, 409, "not_in_stasis"),
+    (ari_errors.DuplicateId, 409, "duplicate_id"),
+    (ari_errors.Conflict, 409, "conflict"),
+    (ari_errors.InvalidState, 412, "invalid_state"),
+    (ari_errors.Unprocessable, 422, "unprocessable"),
+    (ari_errors.Forbidden, 422, "unsupported"),
+    (ari_errors.BadRequest, 400, "bad_request"),
+    (ari_errors.AuthenticationFailed, 502, "ari_auth"),
+    (ari_errors.AriTimeout, 504, "ari_timeout"),
+    (ari_errors.AriUnreachable, 503, "ari_unreachable"),
+    (ari_errors.ServerError, 502, "ari_error"),
+]
+
+
+def _from_ari(exc: Exception) -> ActionError:
+    if isinstance(exc, ari_errors.ValidationError):
+        return ActionError(400, str(exc), "invalid", getattr(exc, "parameter", None))
+    for cls, status, code in _ARI_ERRORS:
+        if isinstance(exc, cls):
+            return ActionError(status, str(exc), code)
+    return ActionError(502, f"Asterisk answered with an error: {exc}", "ari_error")
+
+
+def _coerce(param: Param, value: Any) -> Any:
+    """Turn a form or JSON value into the type ari_bridge expects; the range and value rules are its job."""
+    if value is None or value == "":
+        return None
+    try:
+        if param.type == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if param.type == "bool":
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "1", "yes", "on"):
+                return True
+            if str(value).lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError
+        if param.type == "variables":
+            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        kind = {"int": "an integer", "bool": "true or false", "variables": "an object of string values"}[param.type]
+        raise ActionError(400, f"{param.name} must be {kind}", "invalid", param.name) from None
+    if not isinstance(value, str):
+        raise ActionError(400, f"{param.name} must be a string", "invalid", param.name)
+    return value
+
+
+def build_kwargs(action: Action, params: dict) -> dict:
+    known = {p.name: p for p in action.params}
+    unknown = sorted(set(params) - set(known) - {"server"})
+    if unknown:
+        raise ActionError(400, f"unknown parameter {unknown[0]} for {action.name}", "invalid", unknown[0])
+    kwargs = {}
+    for name, param in known.items():
+        value = _coerce(param, params.get(name))
+        if value is None:
+            if param.required:
+                raise ActionError(400, f"{name} is required", "invalid", name)
+            continue
+        kwargs[param.python_name] = value
+    return kwargs
+
+
+def resolve_server(server: str | None, channel_id: str | None = None) -> str:
+    names = [s.name for s in settings.ARI_SERVERS]
+    if server:
+        if server not in names:
+            raise ActionError(400, f"unknown Asterisk server {server!r}", "invalid", "server")
+        return server
+    if len(names) == 1:
+        return names[0]
+    if channel_id:
+        owners = [n for n in names if runtime.get().replica.registry.get((n, channel_id)) is not None]
+        if len(owners) == 1:
+            return owners[0]
+    raise ActionError(400, "server is required when several Asterisk servers are configured", "invalid", "server")
+
+
+def to_json(result: Any) -> Any:
+    if result is None:
+        return None
+    if dataclasses.is_dataclass(result):
+        return result.to_dict() if hasattr(result, "to_dict") else dataclasses.asdict(result)
+    return result
+
+
+def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: str | None = None,
+            params: dict | None = None, source: str = "api") -> Any:
+    """Authorise, validate, call ARI and audit one action. Raises ActionError; returns JSON-able data."""
+    params = dict(params or {})
+    action = ACTIONS.get(name)
+    if action is None:
+        raise ActionError(404, f"no such action: {name}", "unknown_action")
+    rt = runtime.get()
+    entry = None
+    audit_fields = {"actor": actor, "action": name, "params": params, "source": source,
+                    "channel_id": channel_id or ""}
+    try:
+        server = resolve_server(server or params.get("server"), channel_id)
+        audit_fields["server"] = server
+        if action.on_channel:
+            entry = rt.replica.registry.get((server, channel_id))
+            audit_fields["channel_name"] = entry.channel.name if entry else ""
+        try:
+            actor.check(action, entry, own=rt.replica.own_keys(actor.endpoint) if not actor.sees_all else None)
+        except Denied as denied:
+            audit.record(outcome=AuditEntry.Outcome.DENIED, status=403, message=str(denied), **audit_fields)
+            raise ActionError(403, str(denied), "forbidden") from None
+        kwargs = build_kwargs(action, params)
+        if name in ("snoop_channel", "snoop_channel_with_id") and "app" not in kwargs:
+            kwargs["app"] = rt.servers[server].app
+        method = getattr(rt.service, name)
+        coro = method(server, channel_id, **kwargs) if action.on_channel else method(server, **kwargs)
+        try:
+            result = runtime.call(coro)
+        except (ari_errors.AriError, ari_errors.ValidationError) as exc:
+            raise _from_ari(exc) from None
+    except ActionError as err:
+        if err.status != 403:  # denials were recorded above, with their reason
+            outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED
+            audit.record(outcome=outcome, status=err.status, message=err.message, **audit_fields)
+        raise
+    audit.record(outcome=AuditEntry.Outcome.OK, status=200 if result is not None else 204, **audit_fields)
+    return to_json(result)
+
+
+def click_to_call(actor: Actor, destination: str, *, source: str = "api") -> Any:
+    """Ring the user's own phone, then the destination through the dialplan."""
+    audit_fields = {"actor": actor, "action": CLICK_TO_CALL, "params": {"destination": destination}, "source": source}
+    if not actor.may(CLICK_TO_CALL):
+        reason = ("you have no phone endpoint in your profile" if CLICK_TO_CALL in actor.perms
+                  else f"your role ({actor.role_label}) may not place calls")
+        audit.record(outcome=AuditEntry.Outcome.DENIED, status=403, message=reason, **audit_fields)
+        raise ActionError(403, reason, "forbidden")
+    destination = (destination or "").strip()
+    if not destination or not all(c.isdigit() or c in "*#+" for c in destination):
+        message = "destination must be a number or extension (digits, * # +)"
+        audit.record(outcome=AuditEntry.Outcome.INVALID, status=400, message=message, **audit_fields)
+        raise ActionError(400, message, "invalid", "destination")
+    server = settings.ARI_SERVERS[0].name
+    audit_fields["server"] = server
+    try:
+        channel = runtime.call(runtime.get().service.originate(
+            server, endpoint=actor.endpoint, extension=destination, context=settings.CLICK_TO_CALL_CONTEXT,
+            caller_id=f'"{actor.username}" <{destination}>', timeout=30))
+    except (ari_errors.AriError, ari_errors.ValidationError) as exc:
+        err = _from_ari(exc)
+        audit.record(outcome=AuditEntry.Outcome.FAILED, status=err.status, message=err.message, **audit_fields)
+        raise err from None
+    audit.record(outcome=AuditEntry.Outcome.OK, status=200, channel_id=channel.id, channel_name=channel.name,
+                 **audit_fields)
+    return to_json(channel)
+
