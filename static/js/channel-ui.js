@@ -1,0 +1,185 @@
+// How a channel reads on screen, shared by the live table and the detail page.
+import { api, boot, el, allowed, roleName, toast } from "./common.js";
+
+export const STATES = ["Up", "Ringing", "Ring", "Dialing", "Dialing Offhook", "Pre-ring", "OffHook", "Busy", "Rsrved", "Down", "Unknown"];
+
+const STATE_TONE = {
+  Up: "ok",
+  Ringing: "warn",
+  Ring: "warn",
+  "Pre-ring": "warn",
+  Dialing: "info",
+  "Dialing Offhook": "info",
+  OffHook: "info",
+  Busy: "danger",
+  Down: "neutral",
+  Rsrved: "neutral",
+  Unknown: "violet",
+};
+
+export const stateTone = (state) => STATE_TONE[state] || "violet";
+export const stateRank = (state) => {
+  const i = STATES.indexOf(state);
+  return i === -1 ? STATES.length : i;
+};
+
+export function stateBadge(state) {
+  return el("span", { class: `badge tone-${stateTone(state)}` }, el("span", { class: "badge-dot", "aria-hidden": "true" }), state || "Unknown");
+}
+
+/** Where the channel is: its Stasis application, or its dialplan position. */
+export function whereText(c) {
+  if (c.app) return `Stasis: ${c.app}`;
+  const d = c.dialplan || {};
+  const pos = [d.context, d.exten, d.priority].filter((v) => v !== undefined && v !== null && v !== "").join(", ");
+  return pos || "—";
+}
+
+export function whereTitle(c) {
+  const d = c.dialplan || {};
+  const parts = [c.app ? `In Stasis application ${c.app}` : "In the dialplan"];
+  if (d.context || d.exten) parts.push(`context ${d.context ?? "?"}, exten ${d.exten ?? "?"}, priority ${d.priority ?? "?"}`);
+  if (d.app_name) parts.push(`${d.app_name}(${d.app_data || ""})`);
+  return parts.join(" · ");
+}
+
+export const partyText = (p) => {
+  if (!p) return "";
+  if (p.name && p.number) return `${p.name} <${p.number}>`;
+  return p.name || p.number || "";
+};
+
+/** Flags as {flag, text, tone, icon, title}: each has words, never colour alone. */
+export function channelFlags(c) {
+  const f = c.flags || {};
+  const fromDashboard = new Set(c.dashboard_flags || []);
+  const note = (name) => (fromDashboard.has(name) ? " (known from this dashboard's own request; Asterisk sends no event for it)" : "");
+  const out = [];
+  if (f.held) {
+    const by = f.held_by === "phone" ? "by the phone" : f.held_by === "dashboard" ? "from the dashboard" : "";
+    out.push({ flag: "held", text: "Held", tone: "warn", icon: "‖", title: `On hold ${by}${note("held")}`.trim() });
+  }
+  if (f.muted && f.muted.length) {
+    const both = f.muted.includes("in") && f.muted.includes("out");
+    out.push({ flag: "muted", text: both ? "Muted" : `Muted ${f.muted[0]}`, tone: "danger", icon: "⊘", title: `Muted: ${both ? "both directions" : f.muted.join(", ")}${note("muted")}` });
+  }
+  if (f.moh) out.push({ flag: "moh", text: "MOH", tone: "violet", icon: "♫", title: `Music on hold: ${f.moh}${note("moh")}` });
+  if (f.silence) out.push({ flag: "silence", text: "Silence", tone: "neutral", icon: "∅", title: `Silence is playing${note("silence")}` });
+  if (f.ringing) out.push({ flag: "ringing", text: "Ringing", tone: "warn", icon: "◎", title: `Ringing indication on${note("ringing")}` });
+  if (f.snooped_by && f.snooped_by.length) {
+    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", icon: "◉", title: `Snooped by ${f.snooped_by.join(", ")}` });
+  }
+  if (f.snoop_of) out.push({ flag: "snoop", text: "Snoop", tone: "info", icon: "◐", title: `Snoop channel on ${f.snoop_of}` });
+  if (f.bridges && f.bridges.length) out.push({ flag: "bridged", text: "Bridged", tone: "ok", icon: "⇄", title: `In bridge ${f.bridges.join(", ")}` });
+  if (f.recordings && f.recordings.length) out.push({ flag: "recording", text: "Rec", tone: "danger", icon: "●", title: `Recording: ${f.recordings.join(", ")}` });
+  if (f.playbacks && f.playbacks.length) out.push({ flag: "playing", text: "Playing", tone: "neutral", icon: "▸", title: `Playback ${f.playbacks.join(", ")}` });
+  if (c.stuck && c.stuck.length) out.push({ flag: "stuck", text: "Stuck", tone: "danger", icon: "⚠", title: `Caught by stuck rule: ${c.stuck.join(", ")}` });
+  return out;
+}
+
+export function flagChip(f) {
+  return el(
+    "span",
+    { class: `chip tone-${f.tone}`, dataset: { flag: f.flag }, title: f.title },
+    el("span", { class: "chip-icon", "aria-hidden": "true" }, f.icon),
+    f.text,
+  );
+}
+
+// ---------------------------------------------------------------- actions
+
+const ACTION_WORDS = {
+  // name: [what a role cannot do, past tense for the toast]
+  hangup: ["hang up calls", "Hung up"],
+  hold: ["put calls on hold", "Held"],
+  unhold: ["take calls off hold", "Took off hold"],
+  mute: ["mute calls", "Muted"],
+  unmute: ["unmute calls", "Unmuted"],
+  send_dtmf: ["send DTMF", "Sent DTMF to"],
+  start_moh: ["play music on hold", "Started music on hold on"],
+  stop_moh: ["stop music on hold", "Stopped music on hold on"],
+  start_silence: ["play silence", "Started silence on"],
+  stop_silence: ["stop silence", "Stopped silence on"],
+  ring: ["ring channels", "Ringing"],
+  ring_stop: ["stop ringing", "Stopped ringing on"],
+  answer: ["answer channels", "Answered"],
+  play: ["play media", "Playing media on"],
+  record: ["record calls", "Recording"],
+  set_channel_var: ["set channel variables", "Set a variable on"],
+  get_channel_var: ["read channel variables", "Read a variable of"],
+  snoop_channel: ["snoop on calls", "Snooping on"],
+  continue_in_dialplan: ["send channels on in the dialplan", "Continued in the dialplan:"],
+  move: ["move channels to another application", "Moved"],
+  redirect: ["redirect calls", "Redirected"],
+  dial: ["dial channels", "Dialled"],
+  originate: ["originate calls", "Originated"],
+  click_to_call: ["place calls from their phone", "Calling"],
+  rtp_statistics: ["read RTP statistics", "Read RTP statistics of"],
+};
+
+export function actionLabel(name) {
+  const def = actionDef(name);
+  return def?.label || name.replace(/_/g, " ").replace(/^./, (ch) => ch.toUpperCase());
+}
+
+export function actionDef(name) {
+  return (boot?.actions || []).find((a) => a.name === name) || null;
+}
+
+/** Why `action` cannot be used on channel `c` right now, or null when it can. */
+export function whyDisabled(action, c) {
+  if (!allowed(action)) {
+    const what = ACTION_WORDS[action]?.[0] || `use “${actionLabel(action)}”`;
+    return `Your role (${roleName()}) cannot ${what}.`;
+  }
+  if (c?.blocked && c.blocked[action]) return capitalise(c.blocked[action]);
+  return null;
+}
+
+const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
+
+export function successText(action, c, result) {
+  const past = ACTION_WORDS[action]?.[1];
+  const name = c?.name || c?.id || "the channel";
+  if (action === "snoop_channel" && result?.name) return `Snooping on ${name}: ${result.name}`;
+  return past ? `${past} ${name}` : `${actionLabel(action)}: done on ${name}`;
+}
+
+export function channelUrl(server, id) {
+  return `/channels/${encodeURIComponent(server)}/${encodeURIComponent(id)}/`;
+}
+
+export function actionPath(c, action, query = "") {
+  const params = new URLSearchParams(query);
+  if (c.server) params.set("server", c.server);
+  const qs = params.toString();
+  return `channels/${encodeURIComponent(c.id)}/${action}${qs ? `?${qs}` : ""}`;
+}
+
+/** POST an action and toast the outcome; the screen changes only when the live diff arrives. */
+export async function runAction(c, action, values = {}) {
+  try {
+    const result = await api("POST", actionPath(c, action), values);
+    const link = result && action === "snoop_channel" && result.id ? { href: channelUrl(result.server || c.server, result.id), text: "Open" } : null;
+    toast("success", successText(action, c, result), { link });
+    return { ok: true, result };
+  } catch (err) {
+    toast("error", err.message);
+    return { ok: false, error: err };
+  }
+}
+
+export async function clickToCall(destination) {
+  try {
+    const result = await api("POST", "click-to-call", { destination });
+    const from = boot?.user?.endpoint ? ` from ${boot.user.endpoint}` : "";
+    toast("success", `Calling ${destination}${from}`);
+    return { ok: true, result };
+  } catch (err) {
+    toast("error", err.message);
+    return { ok: false, error: err };
+  }
+}
+
+/** Channel types that carry no RTP of their own. */
+export const hasNoRtp = (name) => /^(Local|Snoop|UnicastRTP|Message|Bridge|Announcer|Recorder)\//i.test(name || "");

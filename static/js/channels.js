@@ -1,0 +1,740 @@
+// The live channel table. Built for 10,000 channels and 1,000 changes a second:
+// channels live in a Map keyed by uid, diffs patch it in place, filtering/sorting/rendering run at most
+// once per animation frame, and only the rows in view (plus a small buffer) exist in the DOM.
+import { allowed, boot, el, fmtCount, fmtDuration, icon, live, serverNow, uniqueId } from "./common.js";
+import {
+  STATES,
+  actionDef,
+  actionLabel,
+  channelFlags,
+  channelUrl,
+  clickToCall,
+  flagChip,
+  partyText,
+  runAction,
+  stateBadge,
+  stateRank,
+  stateTone,
+  whereText,
+  whereTitle,
+  whyDisabled,
+} from "./channel-ui.js";
+import { buildFields } from "./forms.js";
+import { closePopover, openPopover } from "./popover.js";
+
+const BUFFER_ROWS = 8;
+const servers = boot?.servers || [];
+const multiServer = servers.length > 1;
+const canCall = allowed("click_to_call");
+
+// ---------------------------------------------------------------- columns
+
+const COLUMNS = [
+  multiServer && { key: "server", label: "Server", sortKey: (c) => c.server },
+  { key: "name", label: "Channel", sortKey: (c) => (c.name || "").toLowerCase() },
+  { key: "id", label: "ID", sortKey: (c) => c.id },
+  { key: "state", label: "State", sortKey: (c) => stateRank(c.state) },
+  { key: "caller-name", label: "Caller", sortKey: (c) => (c.caller?.name || "").toLowerCase() },
+  { key: "caller-number", label: "Number", sortKey: (c) => c.caller?.number || "" },
+  { key: "connected", label: "Connected to", sortKey: (c) => partyText(c.connected).toLowerCase() },
+  { key: "where", label: "Where", sortKey: (c) => whereText(c).toLowerCase() },
+  // Ascending duration = shortest first = newest first.
+  { key: "duration", label: "Duration", sortKey: (c) => -(c.created || 0) },
+  { key: "flags", label: "Flags", sortKey: (c) => channelFlags(c).map((f) => f.flag).join(" ") || "~" },
+  { key: "actions", label: "Actions", sortKey: null },
+].filter(Boolean);
+const COLUMN = new Map(COLUMNS.map((col) => [col.key, col]));
+
+// The six everyday actions; `pick` chooses the toggle's direction from the channel's flags.
+const SLOTS = [
+  { slot: "hangup", pick: () => "hangup" },
+  { slot: "hold", pick: (c) => (c.flags?.held ? "unhold" : "hold") },
+  { slot: "mute", pick: (c) => (c.flags?.muted?.length ? "unmute" : "mute") },
+  { slot: "moh", pick: (c) => (c.flags?.moh ? "stop_moh" : "start_moh") },
+  { slot: "snoop", pick: () => "snoop_channel" },
+  { slot: "redirect", pick: () => "redirect" },
+];
+const BUTTON = {
+  hangup: { icon: "hangup", text: "Hang up" },
+  hold: { icon: "hold", text: "Hold" },
+  unhold: { icon: "unhold", text: "Unhold" },
+  mute: { icon: "mute", text: "Mute" },
+  unmute: { icon: "unmute", text: "Unmute" },
+  start_moh: { icon: "music", text: "MOH" },
+  stop_moh: { icon: "music-off", text: "MOH off" },
+  snoop_channel: { icon: "snoop", text: "Snoop" },
+  redirect: { icon: "redirect", text: "Redirect" },
+};
+// The parameters worth asking for in a row popover; required ones are always asked.
+const POPOVER_PARAMS = {
+  hangup: ["reason"],
+  mute: ["direction"],
+  unmute: ["direction"],
+  start_moh: ["mohClass"],
+  snoop_channel: ["spy", "whisper"],
+  redirect: ["endpoint"],
+};
+
+// ---------------------------------------------------------------- state
+
+/** uid -> {uid, c, hay, sk, skFor} ; an entry is replaced (not mutated) on upsert so caches stay valid. */
+const entries = new Map();
+let view = [];
+let counts = new Map();
+let matchedBeforeState = 0;
+let haveSnapshot = false;
+const pending = new Set(); // `${uid}|${action}` requests in flight
+
+const filters = { text: "", state: "", where: "", age: 0, server: "" };
+let sort = { key: "duration", dir: -1 };
+readUrlState();
+
+let dataDirty = true;
+let frameQueued = false;
+let rowHeight = 34;
+
+// ---------------------------------------------------------------- DOM
+
+const wrap = document.getElementById("table-wrap");
+const table = document.getElementById("channels");
+const tbody = document.getElementById("channel-rows");
+const countsBox = document.getElementById("state-counts");
+const foot = document.getElementById("table-foot");
+const emptyBox = document.getElementById("empty-state");
+const staleBanner = document.getElementById("stale-banner");
+const totalBadge = document.getElementById("total-count");
+const inputs = {
+  text: document.getElementById("filter-text"),
+  state: document.getElementById("filter-state"),
+  where: document.getElementById("filter-app"),
+  age: document.getElementById("filter-age"),
+  server: document.getElementById("filter-server"),
+};
+
+const topSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: COLUMNS.length }));
+const bottomSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: COLUMNS.length }));
+tbody.append(topSpacer, bottomSpacer);
+const rendered = new Map(); // uid -> tr currently in the DOM
+
+buildHeader();
+setupFilters();
+measureRowHeight();
+
+// ---------------------------------------------------------------- live data
+
+function haystack(c) {
+  const d = c.dialplan || {};
+  return [c.id, c.name, c.caller?.name, c.caller?.number, c.connected?.name, c.connected?.number, d.context, d.exten, d.app_name, d.app_data, c.app, c.server]
+    .filter(Boolean)
+    .join("\u0001")
+    .toLowerCase();
+}
+
+function upsert(c) {
+  entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null });
+}
+
+live.on("snapshot", (msg) => {
+  entries.clear();
+  for (const c of msg.channels || []) upsert(c);
+  haveSnapshot = true;
+  invalidate();
+});
+
+live.on("diff", (msg) => {
+  for (const c of msg.upsert || []) upsert(c);
+  for (const uid of msg.remove || []) entries.delete(uid);
+  invalidate();
+});
+
+live.on("status", (status) => {
+  const socketDown = status.state === "connecting" || status.state === "reconnecting" || status.state === "signed-out";
+  table.classList.toggle("is-stale", socketDown && haveSnapshot);
+  let text = "";
+  if (socketDown && haveSnapshot) text = "The live feed is down: the list below may be out of date. Reconnecting…";
+  else if (status.state === "unreachable") text = `Asterisk is unreachable: channels below may be out of date. ${status.detail.replace(/\n/g, "; ")}`;
+  else if (status.state === "reconnecting" || status.state === "connecting") text = `Reconnecting to Asterisk. ${status.detail.replace(/\n/g, "; ")}`;
+  staleBanner.textContent = text;
+  staleBanner.hidden = !text;
+});
+
+function invalidate() {
+  dataDirty = true;
+  schedule();
+}
+
+function schedule() {
+  if (frameQueued) return;
+  frameQueued = true;
+  requestAnimationFrame(frame);
+}
+
+function frame() {
+  frameQueued = false;
+  if (dataDirty) {
+    dataDirty = false;
+    recompute();
+    renderCounts();
+  }
+  renderRows();
+}
+
+// ---------------------------------------------------------------- filter + sort
+
+function recompute() {
+  const now = serverNow();
+  const terms = filters.text.toLowerCase().split(/\s+/).filter(Boolean);
+  const nextCounts = new Map();
+  const out = [];
+  let matched = 0;
+  for (const e of entries.values()) {
+    const c = e.c;
+    if (filters.server && c.server !== filters.server) continue;
+    if (filters.where === "app" && !c.app) continue;
+    if (filters.where === "dialplan" && c.app) continue;
+    if (filters.age && now - c.created < filters.age) continue;
+    if (terms.length) {
+      let ok = true;
+      for (const t of terms) if (!e.hay.includes(t)) { ok = false; break; }
+      if (!ok) continue;
+    }
+    matched += 1;
+    nextCounts.set(c.state, (nextCounts.get(c.state) || 0) + 1);
+    if (filters.state && c.state !== filters.state) continue;
+    out.push(e);
+  }
+  const col = COLUMN.get(sort.key) || COLUMN.get("duration");
+  const keyFn = col.sortKey;
+  const skFor = col.key;
+  for (const e of out) {
+    if (e.skFor !== skFor) {
+      e.sk = keyFn(e.c);
+      e.skFor = skFor;
+    }
+  }
+  const dir = sort.dir;
+  out.sort((a, b) => (a.sk < b.sk ? -dir : a.sk > b.sk ? dir : a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
+  view = out;
+  counts = nextCounts;
+  matchedBeforeState = matched;
+}
+
+// ---------------------------------------------------------------- rows
+
+function measureRowHeight() {
+  const px = parseFloat(getComputedStyle(table).getPropertyValue("--row-h"));
+  if (px > 0) rowHeight = px;
+}
+
+function renderRows() {
+  const total = view.length;
+  table.setAttribute("aria-rowcount", String(total + 1));
+  const headH = table.tHead.offsetHeight;
+  const scrollTop = Math.max(0, wrap.scrollTop - headH);
+  const viewH = wrap.clientHeight;
+  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - BUFFER_ROWS);
+  const last = Math.min(total, Math.ceil((scrollTop + viewH) / rowHeight) + BUFFER_ROWS);
+
+  topSpacer.firstChild.style.height = `${first * rowHeight}px`;
+  bottomSpacer.firstChild.style.height = `${(total - last) * rowHeight}px`;
+  topSpacer.hidden = first === 0;
+  bottomSpacer.hidden = last === total;
+
+  const wanted = new Set();
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const e = view[i];
+    wanted.add(e.uid);
+    let tr = rendered.get(e.uid);
+    if (!tr) {
+      tr = createRow(e.uid);
+      rendered.set(e.uid, tr);
+    }
+    tr.setAttribute("aria-rowindex", String(i + 2));
+    if (tr._c !== e.c) updateRow(tr, e.c);
+    rows.push(tr);
+  }
+  // Rows are never recycled for another channel: a focused button must keep meaning the same call.
+  for (const [uid, tr] of rendered) {
+    if (!wanted.has(uid)) {
+      tr.remove();
+      rendered.delete(uid);
+    }
+  }
+  // Move only what is out of place so a focused row is left where it is.
+  let cursor = topSpacer.nextSibling;
+  for (const tr of rows) {
+    if (cursor === tr) cursor = tr.nextSibling;
+    else tbody.insertBefore(tr, cursor);
+  }
+
+  renderFoot(total);
+}
+
+let rowSerial = 0;
+
+function createRow(uid) {
+  rowSerial += 1;
+  const tr = document.createElement("tr");
+  tr.dataset.uid = uid;
+  tr._v = {};
+  tr._cells = {};
+  for (const col of COLUMNS) {
+    const td = document.createElement("td");
+    td.className = `c-${col.key}`;
+    td.dataset.field = col.key;
+    tr._cells[col.key] = td;
+    tr.append(td);
+  }
+  const nameLink = el("a", { class: "ch-link" });
+  tr._cells.name.append(nameLink);
+  tr._nameLink = nameLink;
+
+  const btns = el("div", { class: "row-btns" });
+  tr._buttons = {};
+  for (const { slot } of SLOTS) {
+    const whyId = `why-${rowSerial}-${slot}`;
+    const why = el("span", { class: "visually-hidden", id: whyId });
+    const b = el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, icon("hold"), el("span", { class: "rb-text" }));
+    btns.append(b, why);
+    tr._buttons[slot] = { b, why, whyId, use: b.querySelector("use"), text: b.querySelector(".rb-text") };
+  }
+  const menuBtn = el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }, icon("more"));
+  tr._cells.actions.append(btns, menuBtn);
+  return tr;
+}
+
+function setText(tr, key, node, value) {
+  if (tr._v[key] !== value) {
+    tr._v[key] = value;
+    node.textContent = value;
+  }
+}
+
+function updateRow(tr, c) {
+  tr._c = c;
+  const cells = tr._cells;
+  if (multiServer) setText(tr, "server", cells.server, c.server);
+  setText(tr, "name", tr._nameLink, c.name || c.id);
+  const href = channelUrl(c.server, c.id);
+  if (tr._v.href !== href) {
+    tr._v.href = href;
+    tr._nameLink.href = href;
+  }
+  setText(tr, "id", cells.id, c.id);
+
+  if (tr._v.state !== c.state) {
+    tr._v.state = c.state;
+    cells.state.replaceChildren(stateBadge(c.state));
+    tr.dataset.tone = stateTone(c.state);
+  }
+
+  setText(tr, "caller-name", cells["caller-name"], c.caller?.name || "");
+  const number = c.caller?.number || "";
+  if (tr._v.number !== number) {
+    tr._v.number = number;
+    if (number && canCall) {
+      cells["caller-number"].replaceChildren(
+        el("button", { type: "button", class: "link-btn call-btn", dataset: { call: number }, title: `Call ${number} from your phone` }, number),
+      );
+    } else {
+      cells["caller-number"].textContent = number;
+    }
+  }
+  const connected = partyText(c.connected);
+  setText(tr, "connected", cells.connected, connected);
+  setText(tr, "where", cells.where, whereText(c));
+  const wt = whereTitle(c);
+  if (tr._v.whereTitle !== wt) {
+    tr._v.whereTitle = wt;
+    cells.where.title = wt;
+  }
+  setText(tr, "duration", cells.duration, fmtDuration(serverNow() - c.created));
+
+  const flags = channelFlags(c);
+  const flagKey = flags.map((f) => `${f.flag}:${f.text}:${f.title}`).join("|");
+  if (tr._v.flags !== flagKey) {
+    tr._v.flags = flagKey;
+    cells.flags.replaceChildren(...flags.map(flagChip));
+  }
+  tr.classList.toggle("is-held", !!c.flags?.held);
+
+  for (const { slot, pick } of SLOTS) updateButton(tr, c, slot, pick(c));
+}
+
+function updateButton(tr, c, slot, action) {
+  const ref = tr._buttons[slot];
+  const busy = pending.has(`${c.uid}|${action}`);
+  const why = busy ? "Working…" : whyDisabled(action, c);
+  const label = BUTTON[action].text;
+  const key = `${action}|${why}|${c.name}`;
+  if (tr._v[`btn-${slot}`] === key) return;
+  tr._v[`btn-${slot}`] = key;
+  const b = ref.b;
+  b.dataset.action = action;
+  b.disabled = !!why;
+  b.setAttribute("aria-label", label);
+  b.title = why ? `${label}: ${why}` : `${label} ${c.name}`;
+  b.classList.toggle("is-on", action === "unhold" || action === "unmute" || action === "stop_moh");
+  if (busy) b.setAttribute("aria-busy", "true");
+  else b.removeAttribute("aria-busy");
+  ref.use.setAttribute("href", ref.use.getAttribute("href").replace(/#.*$/, `#${BUTTON[action].icon}`));
+  ref.text.textContent = label;
+  ref.why.textContent = why || "";
+  if (why) b.setAttribute("aria-describedby", ref.whyId);
+  else b.removeAttribute("aria-describedby");
+}
+
+function tickDurations() {
+  for (const tr of rendered.values()) {
+    if (tr._c) setText(tr, "duration", tr._cells.duration, fmtDuration(serverNow() - tr._c.created));
+  }
+  if (filters.age) invalidate();
+}
+setInterval(tickDurations, 1000);
+
+function refreshRow(uid) {
+  const tr = rendered.get(uid);
+  if (tr && tr._c) updateRow(tr, tr._c);
+}
+
+// ---------------------------------------------------------------- counts, footer, header
+
+function renderCounts() {
+  const frag = document.createDocumentFragment();
+  const allBtn = el(
+    "button",
+    { type: "button", class: "count-btn", dataset: { state: "" }, "aria-pressed": String(!filters.state) },
+    el("span", { class: "count-label" }, "All"),
+    el("span", { class: "count-num" }, fmtCount(matchedBeforeState)),
+  );
+  frag.append(allBtn);
+  const states = [...counts.keys()].sort((a, b) => stateRank(a) - stateRank(b));
+  if (filters.state && !counts.has(filters.state)) states.push(filters.state);
+  for (const state of states) {
+    frag.append(
+      el(
+        "button",
+        { type: "button", class: `count-btn tone-${stateTone(state)}`, dataset: { state }, "aria-pressed": String(filters.state === state), title: `Show only ${state} channels` },
+        el("span", { class: "badge-dot", "aria-hidden": "true" }),
+        el("span", { class: "count-label" }, state),
+        el("span", { class: "count-num" }, fmtCount(counts.get(state) || 0)),
+      ),
+    );
+  }
+  // Keep keyboard focus on the same count button across re-renders.
+  const focused = countsBox.contains(document.activeElement) ? document.activeElement.dataset.state : null;
+  countsBox.replaceChildren(frag);
+  if (focused !== null && focused !== undefined) countsBox.querySelector(`[data-state="${CSS.escape(focused)}"]`)?.focus();
+  if (totalBadge) totalBadge.textContent = haveSnapshot ? fmtCount(entries.size) : "";
+}
+
+function renderFoot(total) {
+  const filtered = filters.text || filters.state || filters.where || filters.age || filters.server;
+  let text;
+  if (!haveSnapshot) text = "Waiting for the live feed…";
+  else if (filtered) text = `Showing ${fmtCount(total)} of ${fmtCount(entries.size)} channels`;
+  else text = `${fmtCount(total)} channel${total === 1 ? "" : "s"}`;
+  if (foot.textContent !== text) foot.textContent = text;
+
+  let empty = "";
+  if (!haveSnapshot) empty = "Loading live channels…";
+  else if (!entries.size) empty = boot?.own_calls_only ? "You have no calls right now." : "No channels right now.";
+  else if (!total) empty = "No channel matches these filters.";
+  if (emptyBox.dataset.text !== empty) {
+    emptyBox.dataset.text = empty;
+    emptyBox.replaceChildren(empty);
+    if (haveSnapshot && entries.size && !total) {
+      const clear = el("button", { type: "button", class: "btn btn-quiet" }, "Clear filters");
+      clear.addEventListener("click", clearFilters);
+      emptyBox.append(" ", clear);
+    }
+  }
+  emptyBox.hidden = !empty;
+}
+
+function buildHeader() {
+  const tr = el("tr", { "aria-rowindex": "1" });
+  for (const col of COLUMNS) {
+    const th = el("th", { scope: "col", class: `c-${col.key}` });
+    if (col.sortKey) {
+      const btn = el("button", { type: "button", class: "sort-btn", dataset: { sort: col.key } }, col.label, el("span", { class: "sort-ind", "aria-hidden": "true" }));
+      th.append(btn);
+    } else {
+      th.append(el("span", { class: "th-label" }, col.label));
+    }
+    tr.append(th);
+  }
+  table.tHead.replaceChildren(tr);
+  table.tHead.addEventListener("click", (e) => {
+    const btn = e.target.closest("button[data-sort]");
+    if (!btn) return;
+    const key = btn.dataset.sort;
+    sort = sort.key === key ? { key, dir: -sort.dir } : { key, dir: key === "duration" ? -1 : 1 };
+    paintSortHeader();
+    writeUrlState();
+    invalidate();
+  });
+  paintSortHeader();
+}
+
+function paintSortHeader() {
+  for (const th of table.tHead.querySelectorAll("th")) {
+    const btn = th.querySelector("button[data-sort]");
+    if (!btn) continue;
+    const active = btn.dataset.sort === sort.key;
+    if (active) th.setAttribute("aria-sort", sort.dir === 1 ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+    btn.querySelector(".sort-ind").textContent = active ? (sort.dir === 1 ? "▲" : "▼") : "";
+    btn.title = `Sort by ${btn.firstChild.textContent.toLowerCase()}`;
+  }
+}
+
+// ---------------------------------------------------------------- filters and URL
+
+function setupFilters() {
+  for (const state of STATES) inputs.state.append(el("option", { value: state }, state));
+  if (inputs.server) for (const s of servers) inputs.server.append(el("option", { value: s }, s));
+  syncInputs();
+
+  let textTimer = null;
+  inputs.text.addEventListener("input", () => {
+    clearTimeout(textTimer);
+    // Filtering 10,000 rows is cheap; the short wait only keeps the URL from churning while typing.
+    filters.text = inputs.text.value;
+    invalidate();
+    textTimer = setTimeout(writeUrlState, 300);
+  });
+  const onSelect = () => {
+    filters.state = inputs.state.value;
+    filters.where = inputs.where.value;
+    filters.age = Number(inputs.age.value) || 0;
+    filters.server = inputs.server?.value || "";
+    writeUrlState();
+    invalidate();
+  };
+  for (const key of ["state", "where", "age", "server"]) inputs[key]?.addEventListener("change", onSelect);
+  document.getElementById("filter-clear")?.addEventListener("click", clearFilters);
+  document.getElementById("filters")?.addEventListener("submit", (e) => e.preventDefault());
+
+  countsBox.addEventListener("click", (e) => {
+    const btn = e.target.closest("button[data-state]");
+    if (!btn) return;
+    filters.state = filters.state === btn.dataset.state ? "" : btn.dataset.state;
+    inputs.state.value = filters.state;
+    writeUrlState();
+    invalidate();
+  });
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName))) return;
+    e.preventDefault();
+    inputs.text.focus();
+    inputs.text.select();
+  });
+}
+
+function ensureOption(select, value) {
+  if (value && ![...select.options].some((o) => o.value === value)) select.append(el("option", { value }, value));
+}
+
+function syncInputs() {
+  inputs.text.value = filters.text;
+  ensureOption(inputs.state, filters.state);
+  inputs.state.value = filters.state;
+  inputs.where.value = filters.where;
+  ensureOption(inputs.age, filters.age ? String(filters.age) : "");
+  inputs.age.value = filters.age ? String(filters.age) : "";
+  if (inputs.server) inputs.server.value = filters.server;
+}
+
+function clearFilters() {
+  Object.assign(filters, { text: "", state: "", where: "", age: 0, server: "" });
+  syncInputs();
+  writeUrlState();
+  invalidate();
+  inputs.text.focus();
+}
+
+function readUrlState() {
+  const q = new URLSearchParams(location.search);
+  filters.text = q.get("q") || "";
+  filters.state = q.get("state") || "";
+  filters.where = ["app", "dialplan"].includes(q.get("where")) ? q.get("where") : "";
+  filters.age = Math.max(0, Number(q.get("age")) || 0);
+  filters.server = multiServer ? q.get("server") || "" : "";
+  const s = q.get("sort");
+  if (s) {
+    const key = s.replace(/^-/, "");
+    if (COLUMN.get(key)?.sortKey) sort = { key, dir: s.startsWith("-") ? -1 : 1 };
+  }
+}
+
+function writeUrlState() {
+  const q = new URLSearchParams();
+  if (filters.text) q.set("q", filters.text);
+  if (filters.state) q.set("state", filters.state);
+  if (filters.where) q.set("where", filters.where);
+  if (filters.age) q.set("age", String(filters.age));
+  if (filters.server) q.set("server", filters.server);
+  if (!(sort.key === "duration" && sort.dir === -1)) q.set("sort", `${sort.dir === -1 ? "-" : ""}${sort.key}`);
+  const qs = q.toString();
+  history.replaceState(null, "", `${location.pathname}${qs ? `?${qs}` : ""}`);
+}
+
+// ---------------------------------------------------------------- actions
+
+tbody.addEventListener("click", (e) => {
+  const target = e.target.closest("button");
+  if (!target || !tbody.contains(target)) return;
+  const tr = target.closest("tr[data-uid]");
+  if (!tr) return;
+  const uid = tr.dataset.uid;
+  if (target.dataset.action) startAction(uid, target.dataset.action, target);
+  else if (target.classList.contains("row-menu-btn")) openRowMenu(uid, target);
+  else if (target.dataset.call) openCallPopover(target.dataset.call, target);
+});
+
+function paramsFor(action) {
+  const def = actionDef(action);
+  const wanted = POPOVER_PARAMS[action] || [];
+  return (def?.params || []).filter((p) => p.required || wanted.includes(p.name));
+}
+
+function startAction(uid, action, anchor) {
+  const e = entries.get(uid);
+  if (!e) return;
+  const why = whyDisabled(action, e.c);
+  if (why) return;
+  const params = paramsFor(action);
+  if (!params.length) {
+    send(uid, action, {});
+    return;
+  }
+  openActionPopover(uid, action, params, anchor);
+}
+
+async function send(uid, action, values) {
+  const e = entries.get(uid);
+  if (!e) return { ok: false };
+  const key = `${uid}|${action}`;
+  pending.add(key);
+  refreshRow(uid);
+  const outcome = await runAction(e.c, action, values);
+  pending.delete(key);
+  refreshRow(uid);
+  return outcome;
+}
+
+function openActionPopover(uid, action, params, anchor) {
+  const c = entries.get(uid).c;
+  const label = actionLabel(action);
+  openPopover(anchor, {
+    title: `${label}: ${c.name || c.id}`,
+    build(body, close) {
+      const form = el("form", { class: "pop-form", dataset: { action }, novalidate: true });
+      const fieldsBox = el("div", { class: "fields" });
+      const values = {};
+      if (action === "unmute") {
+        const muted = c.flags?.muted || [];
+        if (muted.length === 1) values.direction = muted[0];
+      }
+      const ctl = buildFields(fieldsBox, params, { values, compact: true });
+      const status = el("p", { class: "form-error", role: "alert", hidden: true });
+      const submit = el("button", { type: "submit", class: `btn ${action === "hangup" ? "btn-danger" : "btn-primary"}` }, BUTTON[action]?.text || label);
+      const cancel = el("button", { type: "button", class: "btn btn-quiet" }, "Cancel");
+      cancel.addEventListener("click", close);
+      form.append(fieldsBox, status, el("div", { class: "form-actions" }, cancel, submit));
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        status.hidden = true;
+        const current = entries.get(uid);
+        const why = current ? whyDisabled(action, current.c) : "This channel is gone.";
+        if (why) {
+          status.textContent = why;
+          status.hidden = false;
+          return;
+        }
+        const { values: v, ok } = ctl.read();
+        if (!ok) return;
+        submit.disabled = true;
+        const outcome = await send(uid, action, v);
+        submit.disabled = false;
+        if (outcome.ok) close();
+        else if (outcome.error && !ctl.showServerError(outcome.error)) {
+          status.textContent = outcome.error.message;
+          status.hidden = false;
+        }
+      });
+      body.append(form);
+    },
+  });
+}
+
+function openRowMenu(uid, anchor) {
+  const e = entries.get(uid);
+  if (!e) return;
+  const c = e.c;
+  openPopover(anchor, {
+    title: c.name || c.id,
+    className: "popover-menu",
+    build(body) {
+      const list = el("div", { class: "menu-list", role: "group", "aria-label": "Actions" });
+      for (const { pick } of SLOTS) {
+        const action = pick(c);
+        const why = whyDisabled(action, c);
+        const whyId = uniqueId("menu-why");
+        const item = el(
+          "button",
+          { type: "button", class: "menu-item", dataset: { action }, disabled: !!why, "aria-describedby": why ? whyId : null },
+          icon(BUTTON[action].icon),
+          el("span", null, BUTTON[action].text),
+        );
+        item.addEventListener("click", () => {
+          closePopover();
+          startAction(uid, action, anchor);
+        });
+        list.append(item);
+        if (why) list.append(el("p", { class: "menu-why", id: whyId }, why));
+      }
+      list.append(el("a", { class: "menu-item", href: channelUrl(c.server, c.id) }, "Open details…"));
+      body.append(list);
+    },
+  });
+}
+
+function openCallPopover(number, anchor) {
+  openPopover(anchor, {
+    title: `Call ${number}`,
+    build(body, close) {
+      const from = boot?.user?.endpoint;
+      const form = el("form", { class: "pop-form", dataset: { action: "click_to_call" } });
+      const call = el("button", { type: "submit", class: "btn btn-primary" }, icon("phone"), " Call");
+      const cancel = el("button", { type: "button", class: "btn btn-quiet" }, "Cancel");
+      cancel.addEventListener("click", close);
+      form.append(
+        el("p", null, from ? `Your phone ${from} rings first, then it calls ${number}.` : `Your phone rings first, then it calls ${number}.`),
+        el("div", { class: "form-actions" }, cancel, call),
+      );
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        call.disabled = true;
+        const outcome = await clickToCall(number);
+        call.disabled = false;
+        if (outcome.ok) close();
+      });
+      body.append(form);
+    },
+  });
+}
+
+// ---------------------------------------------------------------- layout
+
+wrap.addEventListener("scroll", schedule, { passive: true });
+new ResizeObserver(() => {
+  measureRowHeight();
+  schedule();
+}).observe(wrap);
+schedule();
