@@ -139,7 +139,7 @@ export function whyDisabled(action, c) {
 const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 export function successText(action, c, result) {
-  const past = ACTION_WORDS[action]?.[1];
+  const past = actionDef(action)?.past || ACTION_WORDS[action]?.[1];
   const name = c?.name || c?.id || "the channel";
   if (action === "snoop_channel" && result?.name) return `Snooping on ${name}: ${result.name}`;
   return past ? `${past} ${name}` : `${actionLabel(action)}: done on ${name}`;
@@ -149,11 +149,17 @@ export function channelUrl(server, id) {
   return `/channels/${encodeURIComponent(server)}/${encodeURIComponent(id)}/`;
 }
 
-export function actionPath(c, action, query = "") {
+function withServer(c, query) {
   const params = new URLSearchParams(query);
   if (c.server) params.set("server", c.server);
   const qs = params.toString();
-  return `channels/${encodeURIComponent(c.id)}/${action}${qs ? `?${qs}` : ""}`;
+  return qs ? `?${qs}` : "";
+}
+
+export const channelPath = (c) => `channels/${encodeURIComponent(c.id)}${withServer(c, "")}`;
+
+export function actionPath(c, action, query = "") {
+  return `channels/${encodeURIComponent(c.id)}/${action}${withServer(c, query)}`;
 }
 
 /** POST an action and toast the outcome; the screen changes only when the live diff arrives. */

@@ -1,7 +1,7 @@
 // The live channel table. Built for 10,000 channels and 1,000 changes a second:
 // channels live in a Map keyed by uid, diffs patch it in place, filtering/sorting/rendering run at most
 // once per animation frame, and only the rows in view (plus a small buffer) exist in the DOM.
-import { allowed, boot, el, fmtCount, fmtDuration, icon, live, serverNow, uniqueId } from "./common.js";
+import { allowed, boot, channelAge, el, fmtCount, icon, live, serverNow, uniqueId } from "./common.js";
 import {
   STATES,
   actionDef,
@@ -349,7 +349,7 @@ function updateRow(tr, c) {
     tr._v.whereTitle = wt;
     cells.where.title = wt;
   }
-  setText(tr, "duration", cells.duration, fmtDuration(serverNow() - c.created));
+  setText(tr, "duration", cells.duration, channelAge(c));
 
   const flags = channelFlags(c);
   const flagKey = flags.map((f) => `${f.flag}:${f.text}:${f.title}`).join("|");
@@ -387,7 +387,7 @@ function updateButton(tr, c, slot, action) {
 
 function tickDurations() {
   for (const tr of rendered.values()) {
-    if (tr._c) setText(tr, "duration", tr._cells.duration, fmtDuration(serverNow() - tr._c.created));
+    if (tr._c) setText(tr, "duration", tr._cells.duration, channelAge(tr._c));
   }
   if (filters.age) invalidate();
 }

@@ -66,6 +66,11 @@ export function fmtDuration(totalSeconds) {
   return `${m}:${sec}`;
 }
 
+/** The channel's age as text, ticking from `created` (server epoch seconds). */
+export function channelAge(c) {
+  return typeof c?.created === "number" ? fmtDuration(serverNow() - c.created) : "—";
+}
+
 export function fmtTime(epochSeconds, withDate = false) {
   if (!epochSeconds) return "—";
   const d = new Date(epochSeconds * 1000);
@@ -297,9 +302,13 @@ class LiveSocket {
         this.emit(msg.type, msg);
       }
     });
-    ws.addEventListener("close", () => {
+    ws.addEventListener("close", (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
+      if (ev.code === 4401 || ev.code === 4403) {
+        this.signedOut();
+        return;
+      }
       this.socketState = "reconnecting";
       this.publishStatus();
       if (!gotHello) {
@@ -329,13 +338,16 @@ class LiveSocket {
     try {
       await api("GET", "channels?limit=1");
     } catch (err) {
-      if (err.status === 401 || err.status === 403) {
-        this.socketState = "signed-out";
-        clearTimeout(this.retryTimer);
-        this.publishStatus();
-        toast("error", "Your session has ended.", { link: { href: `/login/?next=${encodeURIComponent(location.pathname)}`, text: "Log in again" }, timeout: 60000 });
-      }
+      if (err.status === 401 || err.status === 403) this.signedOut();
     }
+  }
+
+  signedOut() {
+    this.socketState = "signed-out";
+    clearTimeout(this.retryTimer);
+    this.publishStatus();
+    const next = encodeURIComponent(location.pathname + location.search);
+    toast("error", "Your session has ended.", { link: { href: `/login/?next=${next}`, text: "Log in again" }, timeout: 600000 });
   }
 
   status() {

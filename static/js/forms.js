@@ -237,3 +237,82 @@ export function resultList(result) {
   }
   return dl;
 }
+
+// Parameter groups that cannot be combined, as ARI documents them.
+const EXCLUSIVE = {
+  hangup: { groups: [["reason"], ["reason_code"]], message: "Give a reason or a reason code, not both." },
+  originate: {
+    groups: [["app", "appArgs"], ["extension", "context", "priority", "label"]],
+    message: "Leave the dialplan fields empty when a Stasis application is set.",
+    oneOf: ["extension", "app"],
+    oneOfMessage: "Give an extension (dialplan) or an application (Stasis).",
+  },
+};
+EXCLUSIVE.originate_with_id = EXCLUSIVE.originate;
+
+/** Client-side check of the mutual exclusions; marks the offending fields. */
+export function checkExclusive(action, values, ctl) {
+  const rule = EXCLUSIVE[action];
+  if (!rule) return true;
+  const used = rule.groups.map((g) => g.filter((name) => values[name] !== undefined && values[name] !== ""));
+  if (used.filter((g) => g.length).length > 1) {
+    for (const name of used[1]) ctl.setError(name, rule.message);
+    ctl.fields.get(used[1][0])?.inputs()[0]?.focus();
+    return false;
+  }
+  if (rule.oneOf && !rule.oneOf.some((name) => values[name] !== undefined && values[name] !== "")) {
+    if (!ctl.fields.has(rule.oneOf[0])) return true;
+    ctl.setError(rule.oneOf[0], rule.oneOfMessage);
+    ctl.fields.get(rule.oneOf[0]).inputs()[0]?.focus();
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A <form data-action=…> for one catalogue entry. `submit(values)` returns {ok, error, result};
+ * a 400 naming a parameter lands next to that field, anything else under the form.
+ */
+export function actionForm(def, { submitLabel, submitClass = "btn-primary", submit, values = {}, grid = false, renderResult = null }) {
+  const form = el("form", { class: "param-form", dataset: { action: def.name }, novalidate: true });
+  const fieldsBox = el("div", { class: grid ? "form-grid" : "fields" });
+  const ctl = buildFields(fieldsBox, def.params || [], { values });
+  const error = el("p", { class: "form-error", role: "alert", hidden: true });
+  const result = el("div", { class: "form-result", "aria-live": "polite" });
+  const button = el("button", { type: "submit", class: `btn ${submitClass}` }, submitLabel || def.label);
+  if (def.params?.length) form.append(fieldsBox);
+  form.append(error, el("div", { class: "form-actions" }, button), result);
+  let blockedWhy = null;
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    if (blockedWhy) {
+      error.textContent = blockedWhy;
+      error.hidden = false;
+      return;
+    }
+    const { values: v, ok } = ctl.read();
+    if (!ok || !checkExclusive(def.name, v, ctl)) return;
+    button.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    const outcome = await submit(v);
+    button.disabled = !!blockedWhy;
+    form.removeAttribute("aria-busy");
+    if (outcome.ok) {
+      result.replaceChildren();
+      if (outcome.result && typeof outcome.result === "object") result.append(renderResult ? renderResult(outcome.result) : resultList(outcome.result));
+    } else if (outcome.error && !ctl.showServerError(outcome.error)) {
+      error.textContent = outcome.error.message;
+      error.hidden = false;
+    }
+  });
+
+  const setBlocked = (why) => {
+    blockedWhy = why;
+    button.disabled = !!why;
+    ctl.setDisabled(!!why);
+    form.classList.toggle("is-disabled", !!why);
+  };
+  return { form, ctl, setBlocked };
+}
