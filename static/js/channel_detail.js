@@ -180,10 +180,15 @@ function markGone() {
 }
 
 live.on("hello", () => live.send({ type: "watch", uid }));
+let seenInSnapshot = false;
 live.on("snapshot", (msg) => {
+  if (!msg.part) seenInSnapshot = false;
   const c = (msg.channels || []).find((x) => x.uid === uid);
-  if (c) setChannel(c);
-  else if (channel || !loadingFromApi) markGone();
+  if (c) {
+    seenInSnapshot = true;
+    setChannel(c);
+  }
+  if (msg.last !== false && !seenInSnapshot && (channel || !loadingFromApi)) markGone();
 });
 live.on("diff", (msg) => {
   if ((msg.remove || []).includes(uid)) {
@@ -396,28 +401,63 @@ function setupActions() {
   for (const [group, title] of groups) {
     const inGroup = defs.filter((a) => (known.has(a.group) ? a.group : "other") === group);
     if (!inGroup.length) continue;
+    const quick = el("div", { class: "quick-actions" });
+    const quickWhy = el("ul", { class: "quick-why" });
     const list = el("div", { class: "action-list" });
-    panel.append(el("section", { class: "action-group" }, el("h3", null, title), list));
-    for (const def of inGroup) list.append(actionBlock(def));
+    panel.append(el("section", { class: "action-group" }, el("h3", null, title), quick, quickWhy, list));
+    for (const def of inGroup) {
+      if (def.params?.length) list.append(actionBlock(def));
+      else quick.append(quickAction(def, quickWhy));
+    }
+    if (!quick.children.length) quick.remove();
+    if (!list.children.length) list.remove();
   }
 }
 
-function actionBlock(def) {
-  const method = (def.method || "POST").toUpperCase();
-  const submit = async (values) => {
-    const target = channel || ref;
-    if (method === "GET") {
-      try {
-        const result = await api("GET", actionPath(target, def.name, values));
-        toast("success", successText(def.name, target, result));
-        return { ok: true, result };
-      } catch (error) {
-        toast("error", error.message);
-        return { ok: false, error };
-      }
-    }
-    return runAction(target, def.name, values);
+/** An action without parameters: one button; when it cannot apply, the reason is listed under the row. */
+function quickAction(def, whyList) {
+  const whyId = uniqueId("why");
+  const why = el("li", { id: whyId, hidden: true });
+  whyList.append(why);
+  const button = el("button", { type: "submit", class: "btn" }, def.label);
+  const form = el("form", { class: "quick-form", dataset: { action: def.name } }, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (button.disabled) return;
+    button.disabled = true;
+    await submitAction(def, {});
+    button.disabled = !!current.why;
+  });
+  const current = { name: def.name, why: null };
+  current.setBlocked = (text) => {
+    button.disabled = !!text;
+    button.title = text || `${def.label} this channel`;
+    why.textContent = text ? `${def.label}: ${text}` : "";
+    why.hidden = !text;
+    if (text) button.setAttribute("aria-describedby", whyId);
+    else button.removeAttribute("aria-describedby");
   };
+  actionControls.push(current);
+  return form;
+}
+
+async function submitAction(def, values) {
+  const target = channel || ref;
+  if ((def.method || "POST").toUpperCase() === "GET") {
+    try {
+      const result = await api("GET", actionPath(target, def.name, values));
+      toast("success", successText(def.name, target, result));
+      return { ok: true, result };
+    } catch (error) {
+      toast("error", error.message);
+      return { ok: false, error };
+    }
+  }
+  return runAction(target, def.name, values);
+}
+
+function actionBlock(def) {
+  const submit = (values) => submitAction(def, values);
   const renderResult = def.name.startsWith("snoop_channel")
     ? (r) => {
         const box = el("div", null, resultList({ id: r.id, name: r.name, state: r.state }));
@@ -436,10 +476,8 @@ function actionBlock(def) {
   const why = el("span", { class: "action-why", id: whyId });
   const block = el("details", { class: "action-form", dataset: { actionBlock: def.name } });
   const summary = el("summary", { "aria-describedby": whyId }, el("span", null, def.label), why);
-  if (def.params?.some((p) => p.help) || def.help) form.prepend(el("p", { class: "action-help" }, def.help || paramsSummary(def)));
+  if (def.help) form.prepend(el("p", { class: "action-help" }, def.help));
   block.append(summary, form);
-  // Everyday actions without parameters are one click away: open by default.
-  if (!def.params?.length && def.group === "everyday") block.open = true;
   actionControls.push({
     name: def.name,
     setBlocked: (text) => {
@@ -449,11 +487,6 @@ function actionBlock(def) {
     },
   });
   return block;
-}
-
-function paramsSummary(def) {
-  const req = def.params.filter((p) => p.required).map((p) => p.name);
-  return req.length ? `Needs: ${req.join(", ")}.` : "All parameters are optional.";
 }
 
 function refreshActions() {

@@ -111,8 +111,9 @@ const inputs = {
   server: document.getElementById("filter-server"),
 };
 
-const topSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: COLUMNS.length }));
-const bottomSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colspan: COLUMNS.length }));
+// One cell without colspan: a colspan counting columns that CSS hides on small screens would add phantom columns.
+const topSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td"));
+const bottomSpacer = el("tr", { class: "spacer", "aria-hidden": "true" }, el("td"));
 tbody.append(topSpacer, bottomSpacer);
 const rendered = new Map(); // uid -> tr currently in the DOM
 
@@ -134,10 +135,20 @@ function upsert(c) {
   entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null });
 }
 
+// A snapshot may come in parts ({part, last}) so a huge one never blocks the page in one go; channels
+// missing from a completed snapshot are dropped. Upserting in place keeps a resync from flashing empty.
+let snapshotSeen = null;
 live.on("snapshot", (msg) => {
-  entries.clear();
-  for (const c of msg.channels || []) upsert(c);
-  haveSnapshot = true;
+  if (!msg.part || !snapshotSeen) snapshotSeen = new Set();
+  for (const c of msg.channels || []) {
+    upsert(c);
+    snapshotSeen.add(c.uid);
+  }
+  if (msg.last !== false) {
+    for (const uid of entries.keys()) if (!snapshotSeen.has(uid)) entries.delete(uid);
+    snapshotSeen = null;
+    haveSnapshot = true;
+  }
   invalidate();
 });
 
@@ -287,19 +298,24 @@ function createRow(uid) {
     tr.append(td);
   }
   const nameLink = el("a", { class: "ch-link" });
-  tr._cells.name.append(nameLink);
+  // Shown only on phones, where the caller columns are folded into the channel cell.
+  const sub = el("span", { class: "ch-sub" });
+  tr._cells.name.append(nameLink, sub);
   tr._nameLink = nameLink;
+  tr._sub = sub;
 
   const btns = el("div", { class: "row-btns" });
   tr._buttons = {};
   for (const { slot } of SLOTS) {
     const whyId = `why-${rowSerial}-${slot}`;
     const why = el("span", { class: "visually-hidden", id: whyId });
-    const b = el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, icon("hold"), el("span", { class: "rb-text" }));
+    // Icons are CSS masks keyed by data-action: no SVG per button, and a toggle costs one attribute.
+    const text = el("span", { class: "rb-text" });
+    const b = el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, text);
     btns.append(b, why);
-    tr._buttons[slot] = { b, why, whyId, use: b.querySelector("use"), text: b.querySelector(".rb-text") };
+    tr._buttons[slot] = { b, why, whyId, text };
   }
-  const menuBtn = el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }, icon("more"));
+  const menuBtn = el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" });
   tr._cells.actions.append(btns, menuBtn);
   return tr;
 }
@@ -316,6 +332,7 @@ function updateRow(tr, c) {
   const cells = tr._cells;
   if (multiServer) setText(tr, "server", cells.server, c.server);
   setText(tr, "name", tr._nameLink, c.name || c.id);
+  if (tr._nameLink.title !== c.name) tr._nameLink.title = c.name || "";
   const href = channelUrl(c.server, c.id);
   if (tr._v.href !== href) {
     tr._v.href = href;
@@ -330,6 +347,7 @@ function updateRow(tr, c) {
   }
 
   setText(tr, "caller-name", cells["caller-name"], c.caller?.name || "");
+  setText(tr, "sub", tr._sub, partyText(c.caller) || "—");
   const number = c.caller?.number || "";
   if (tr._v.number !== number) {
     tr._v.number = number;
@@ -378,7 +396,6 @@ function updateButton(tr, c, slot, action) {
   b.classList.toggle("is-on", action === "unhold" || action === "unmute" || action === "stop_moh");
   if (busy) b.setAttribute("aria-busy", "true");
   else b.removeAttribute("aria-busy");
-  ref.use.setAttribute("href", ref.use.getAttribute("href").replace(/#.*$/, `#${BUTTON[action].icon}`));
   ref.text.textContent = label;
   ref.why.textContent = why || "";
   if (why) b.setAttribute("aria-describedby", ref.whyId);

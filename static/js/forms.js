@@ -105,11 +105,12 @@ function buildField(p, initial, compact) {
   const errorId = `${id}-error`;
   const helpId = `${id}-help`;
   const hint = HINTS[p.type];
-  const helpText = p.help || hint?.hint || "";
+  const label = paramLabel(p);
+  // A help text that only repeats the label adds noise.
+  const helpText = p.help && p.help.toLowerCase() !== label.toLowerCase() ? p.help : hint?.hint || "";
   const describedBy = [helpText && !compact ? helpId : null, errorId].filter(Boolean).join(" ");
   const error = el("p", { class: "field-error", id: errorId, hidden: true });
   const help = helpText && !compact ? el("p", { class: "field-help", id: helpId }, helpText) : null;
-  const label = paramLabel(p);
   const req = p.required ? el("span", { class: "req", title: "required" }, " *") : null;
   const initialValue = initial ?? p.default;
 
