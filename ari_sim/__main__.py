@@ -1,0 +1,58 @@
+"""`python -m ari_sim --host 127.0.0.1 --port 8088 --user dashboard --password dashboard-secret`"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from .config import SimConfig
+from .server import Simulator
+
+
+def parse_args(argv: list[str] | None = None) -> SimConfig:
+    parser = argparse.ArgumentParser(prog="python -m ari_sim", description="ARI-compatible Asterisk simulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8088)
+    parser.add_argument("--user", default="dashboard")
+    parser.add_argument("--password", default="dashboard-secret")
+    parser.add_argument("--calls-per-second", type=float, default=0.0,
+                        help="demo traffic: inbound calls per second from the simulated phones (0: idle)")
+    parser.add_argument("--seed", type=int, default=None, help="seed for the demo traffic")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="multiply every simulated delay (0.1 runs ten times faster)")
+    parser.add_argument("--allowed-origin", action="append", default=None,
+                        help="CORS origin to allow (repeatable); default the dashboard's")
+    args = parser.parse_args(argv)
+    if args.calls_per_second < 0:
+        parser.error("--calls-per-second must be >= 0")
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be > 0")
+    config = SimConfig(host=args.host, port=args.port, username=args.user, password=args.password,
+                       calls_per_second=args.calls_per_second, seed=args.seed, time_scale=args.time_scale)
+    if args.allowed_origin:
+        config.allowed_origins = tuple(args.allowed_origin)
+    return config
+
+
+async def serve(config: SimConfig) -> None:
+    simulator = Simulator(config)
+    port = await simulator.start()
+    print(f"ari_sim: ARI on http://{config.host}:{port}/ari (user {config.username}), control API on /_sim",
+          flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except NotImplementedError:  # pragma: no cover - not on this platform
+            pass
+    await stop.wait()
+    await simulator.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    asyncio.run(serve(parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()
