@@ -182,7 +182,7 @@ export function toast(kind, text, { link = null, timeout = null } = {}) {
   const node = el(
     "div",
     { class: `toast toast-${kind}`, role: kind === "error" ? "alert" : null },
-    el("span", { class: "toast-mark", "aria-hidden": "true" }, kind === "error" ? "!" : "✓"),
+    el("span", { class: "toast-mark", "aria-hidden": "true" }),
     el("span", { class: "toast-text" }, text, link ? " " : null, link ? el("a", { href: link.href }, link.text) : null),
     close,
   );
