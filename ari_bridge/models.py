@@ -34,7 +34,7 @@ def epoch(text: str | None) -> float | None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, Model):
+    if hasattr(value, "to_dict"):
         return value.to_dict()
     if isinstance(value, (tuple, list, frozenset, set)):
         return [_jsonable(v) for v in value]
@@ -145,6 +145,8 @@ def _caller(data: Json | None) -> CallerID:
             _CALLERS.clear()
         found = _CALLERS[key] = _new_caller(data.get("name", ""), data.get("number", ""))
         return found
+    except TypeError:  # an unhashable value a newer Asterisk added: just build it
+        return _new_caller(data.get("name", ""), data.get("number", ""))  # type: ignore[no-any-return]
 
 
 def _dialplan(data: Json | None) -> DialplanCEP:
@@ -156,15 +158,17 @@ def _dialplan(data: Json | None) -> DialplanCEP:
     except KeyError:
         if len(_DIALPLANS) >= _INTERN_LIMIT:
             _DIALPLANS.clear()
-        get = data.get
-        found = _DIALPLANS[key] = _new_dialplan(
-            get("context", ""),
-            get("exten", ""),
-            get("priority", 0),
-            get("app_name", ""),
-            get("app_data", ""),
-        )
+        found = _DIALPLANS[key] = _build_dialplan(data)
         return found
+    except TypeError:  # an unhashable value a newer Asterisk added: just build it
+        return _build_dialplan(data)
+
+
+def _build_dialplan(data: Json) -> DialplanCEP:
+    get = data.get
+    return _new_dialplan(  # type: ignore[no-any-return]
+        get("context", ""), get("exten", ""), get("priority", 0), get("app_name", ""), get("app_data", "")
+    )
 
 
 _REQUIRED = operator.itemgetter(
