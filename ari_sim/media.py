@@ -24,8 +24,9 @@ _CHARACTER_SECONDS = 0.6
 # Asterisk gives up on a media scheme it does not know a little later, without a
 # PlaybackFinished (captured for `bogus:thing`).
 _UNSUPPORTED_SECONDS = 0.5
-# A recording with a time limit ends a little after the limit (the captures: ~0.9 s).
-_RECORDING_GRACE = 0.9
+# A recording with a time limit ends a little after the limit (the captures: 0.9 to 1.0 s;
+# the early side, so that a client that waits the usual margin finds it stored).
+_RECORDING_GRACE = 0.8
 DTMF_DIGITS = frozenset("0123456789ABCDabcd*#")
 _DTMF_TRANSIT = 0.1
 _DTMF_PAUSE = {",": 0.5, "w": 0.5, "W": 1.0}

@@ -419,6 +419,10 @@ class Pbx:
 
     def _local_call(self, leg: DialLeg) -> None:
         first, second = leg.channel, leg.channel.peer
+        if not self.dialplan.exists(second.context, second.exten, 1):
+            # chan_local refuses the call before anything is copied or reported.
+            self._destroy_unstarted_half(second)
+            return
         # Calling a Local channel copies ;1's variables and caller ids onto ;2.
         for name, value in first.vars.items():
             second.vars[name] = value

@@ -89,6 +89,8 @@ class Endpoint:
 # SIP/alice and SIP/bob mirror the PBX the captures were recorded on (unregistered chan_sip
 # peers that never answer); the PJSIP phones are the simulator's answering office.
 DEFAULT_PHONES = (
+    ("SIP", "alice", "Alice", "5061"),
+    ("SIP", "bob", "Bob", "5062"),
     ("PJSIP", "alice", "Alice", "1001"),
     ("PJSIP", "bob", "Bob", "1002"),
     ("PJSIP", "carol", "Carol", "1003"),
@@ -98,8 +100,6 @@ DEFAULT_PHONES = (
     ("PJSIP", "supervisor2", "Supervisor Two", "2002"),
     ("PJSIP", "noc1", "NOC One", "3001"),
     ("PJSIP", "admin1", "Admin One", "9001"),
-    ("SIP", "alice", "Alice", "5061"),
-    ("SIP", "bob", "Bob", "5062"),
 )
 
 

@@ -89,6 +89,7 @@ class StasisEngine:
             pbx.set_variable_raw(channel, "STASISSTATUS", "FAILED")
             return False
         channel.stasis_app = app
+        channel.stasis_from_pbx = from_pbx
         channel.control = Control(pbx.loop)
         pbx.bus.subscribe_channel(app, channel)
         pbx.bus.stasis_start(channel, app, args)
@@ -106,7 +107,7 @@ class StasisEngine:
         if app is not None:
             pbx.bus.stasis_end(channel, app)
             pbx.bus.unsubscribe_channel(app, channel)
-        if reason == "hangup" or not channel.stasis_exec:
+        if reason == "hangup" or channel.stasis_from_pbx or not channel.stasis_exec:
             pbx.set_variable_raw(channel, "STASISSTATUS", "SUCCESS")
         else:
             # Stasis was run by pbx_exec (originate, create): its status is only set when that

@@ -116,6 +116,9 @@ class Channel:
     # Stasis was started by pbx_exec outside a PBX (originate into an app, create): its
     # STASISSTATUS is only set when that call returns, i.e. when the channel ends.
     stasis_exec: bool = False
+    # The running Stasis was started by the dialplan (Stasis() in a PBX): it sets STASISSTATUS
+    # as soon as it returns.
+    stasis_from_pbx: bool = False
     continued: bool = False
     pending_stasis_status: bool = False
     dialstring: Optional[str] = None
