@@ -49,7 +49,7 @@ export const partyText = (p) => {
   return p.name || p.number || "";
 };
 
-/** Flags as {flag, text, tone, icon, title}: each has words, never colour alone. */
+/** Flags as {flag, text, tone, title}: each has words, never colour alone (glyphs come from CSS). */
 export function channelFlags(c) {
   const f = c.flags || {};
   const fromDashboard = new Set(c.dashboard_flags || []);
@@ -57,23 +57,23 @@ export function channelFlags(c) {
   const out = [];
   if (f.held) {
     const by = f.held_by === "phone" ? "by the phone" : f.held_by === "dashboard" ? "from the dashboard" : "";
-    out.push({ flag: "held", text: "Held", tone: "warn", icon: "‖", title: `On hold ${by}${note("held")}`.trim() });
+    out.push({ flag: "held", text: "Held", tone: "warn", title: `On hold ${by}${note("held")}`.trim() });
   }
   if (f.muted && f.muted.length) {
     const both = f.muted.includes("in") && f.muted.includes("out");
-    out.push({ flag: "muted", text: both ? "Muted" : `Muted ${f.muted[0]}`, tone: "danger", icon: "⊘", title: `Muted: ${both ? "both directions" : f.muted.join(", ")}${note("muted")}` });
+    out.push({ flag: "muted", text: both ? "Muted" : `Muted ${f.muted[0]}`, tone: "danger", title: `Muted: ${both ? "both directions" : f.muted.join(", ")}${note("muted")}` });
   }
-  if (f.moh) out.push({ flag: "moh", text: "MOH", tone: "violet", icon: "♫", title: `Music on hold: ${f.moh}${note("moh")}` });
-  if (f.silence) out.push({ flag: "silence", text: "Silence", tone: "neutral", icon: "∅", title: `Silence is playing${note("silence")}` });
-  if (f.ringing) out.push({ flag: "ringing", text: "Ringing", tone: "warn", icon: "◎", title: `Ringing indication on${note("ringing")}` });
+  if (f.moh) out.push({ flag: "moh", text: "MOH", tone: "violet", title: `Music on hold: ${f.moh}${note("moh")}` });
+  if (f.silence) out.push({ flag: "silence", text: "Silence", tone: "neutral", title: `Silence is playing${note("silence")}` });
+  if (f.ringing) out.push({ flag: "ringing", text: "Ringing", tone: "warn", title: `Ringing indication on${note("ringing")}` });
   if (f.snooped_by && f.snooped_by.length) {
-    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", icon: "◉", title: `Snooped by ${f.snooped_by.join(", ")}` });
+    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", title: `Snooped by ${f.snooped_by.join(", ")}` });
   }
-  if (f.snoop_of) out.push({ flag: "snoop", text: "Snoop", tone: "info", icon: "◐", title: `Snoop channel on ${f.snoop_of}` });
-  if (f.bridges && f.bridges.length) out.push({ flag: "bridged", text: "Bridged", tone: "ok", icon: "⇄", title: `In bridge ${f.bridges.join(", ")}` });
-  if (f.recordings && f.recordings.length) out.push({ flag: "recording", text: "Rec", tone: "danger", icon: "●", title: `Recording: ${f.recordings.join(", ")}` });
-  if (f.playbacks && f.playbacks.length) out.push({ flag: "playing", text: "Playing", tone: "neutral", icon: "▸", title: `Playback ${f.playbacks.join(", ")}` });
-  if (c.stuck && c.stuck.length) out.push({ flag: "stuck", text: "Stuck", tone: "danger", icon: "⚠", title: `Caught by stuck rule: ${c.stuck.join(", ")}` });
+  if (f.snoop_of) out.push({ flag: "snoop", text: "Snoop", tone: "info", title: `Snoop channel on ${f.snoop_of}` });
+  if (f.bridges && f.bridges.length) out.push({ flag: "bridged", text: "Bridged", tone: "ok", title: `In bridge ${f.bridges.join(", ")}` });
+  if (f.recordings && f.recordings.length) out.push({ flag: "recording", text: "Rec", tone: "danger", title: `Recording: ${f.recordings.join(", ")}` });
+  if (f.playbacks && f.playbacks.length) out.push({ flag: "playing", text: "Playing", tone: "neutral", title: `Playback ${f.playbacks.join(", ")}` });
+  if (c.stuck && c.stuck.length) out.push({ flag: "stuck", text: "Stuck", tone: "danger", title: `Caught by stuck rule: ${c.stuck.join(", ")}` });
   return out;
 }
 
@@ -81,7 +81,6 @@ export function flagChip(f) {
   return el(
     "span",
     { class: `chip tone-${f.tone}`, dataset: { flag: f.flag }, title: f.title },
-    el("span", { class: "chip-icon", "aria-hidden": "true" }, f.icon),
     f.text,
   );
 }

@@ -390,7 +390,10 @@ function updateButton(tr, c, slot, action) {
   tr._v[`btn-${slot}`] = key;
   const b = ref.b;
   b.dataset.action = action;
-  b.disabled = !!why;
+  // While a request is in flight the button stays focusable (aria-disabled): disabling it would drop keyboard focus.
+  b.disabled = !!why && !busy;
+  if (busy) b.setAttribute("aria-disabled", "true");
+  else b.removeAttribute("aria-disabled");
   b.setAttribute("aria-label", label);
   b.title = why ? `${label}: ${why}` : `${label} ${c.name}`;
   b.classList.toggle("is-on", action === "unhold" || action === "unmute" || action === "stop_moh");
@@ -622,9 +625,7 @@ function paramsFor(action) {
 
 function startAction(uid, action, anchor) {
   const e = entries.get(uid);
-  if (!e) return;
-  const why = whyDisabled(action, e.c);
-  if (why) return;
+  if (!e || pending.has(`${uid}|${action}`) || whyDisabled(action, e.c)) return;
   const params = paramsFor(action);
   if (!params.length) {
     send(uid, action, {});
