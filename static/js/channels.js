@@ -659,6 +659,8 @@ function openActionPopover(uid, action, params, anchor) {
         const muted = c.flags?.muted || [];
         if (muted.length === 1) values.direction = muted[0];
       }
+      // Listening in is what a supervisor snoops for; whisper stays an explicit choice.
+      if (action === "snoop_channel") values.spy = "both";
       const ctl = buildFields(fieldsBox, params, { values, compact: true });
       const status = el("p", { class: "form-error", role: "alert", hidden: true });
       const submit = el("button", { type: "submit", class: `btn ${action === "hangup" ? "btn-danger" : "btn-primary"}` }, BUTTON[action]?.text || label);
