@@ -201,7 +201,10 @@ class AriClient:
             try:
                 response = await self._http.request(method, path, **kwargs)
             except httpx.TimeoutException as exc:
-                error = AriTimeout(str(exc) or "timed out", method=method, path=path, operation=operation)
+                if _refused(exc):
+                    error = AriUnreachable(str(exc.__cause__), method=method, path=path, operation=operation)
+                else:
+                    error = AriTimeout(str(exc) or "timed out", method=method, path=path, operation=operation)
             except httpx.TransportError as exc:
                 error = AriUnreachable(str(exc) or type(exc).__name__, method=method, path=path,
                                        operation=operation)
@@ -527,6 +530,15 @@ class AriClient:
 
     async def ping(self) -> AsteriskPing:
         return await self._call("ping")  # type: ignore[no-any-return]
+
+
+def _refused(exc: httpx.TimeoutException) -> bool:
+    """httpx-aiohttp reports a refused connection as a ConnectTimeout (its exception map
+    prefers the timeout class): the cause tells them apart."""
+    cause = exc.__cause__
+    return isinstance(exc, httpx.ConnectTimeout) and isinstance(cause, OSError) and not isinstance(
+        cause, TimeoutError
+    )
 
 
 def _decode(content: bytes) -> Any:
