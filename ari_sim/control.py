@@ -38,6 +38,8 @@ def setup(app: web.Application, sim: "Simulator") -> None:
     route("POST", "/_sim/phones/{tech}/{resource}/dtmf", api.phone_dtmf)
     route("POST", "/_sim/phones/{tech}/{resource}/hangup", api.phone_hangup)
     route("POST", "/_sim/calls", api.place_call)
+    route("GET", "/_sim/traffic", api.get_traffic)
+    route("POST", "/_sim/traffic", api.set_traffic)
 
 
 def _guard(handler):
@@ -277,3 +279,23 @@ class ControlApi:
             fields[key] = value
         snapshot = self.sim.pbx.inbound_call(endpoint, exten=exten, context=context, **fields)
         return json_response(200, snapshot)
+
+    # --- demo traffic -----------------------------------------------------------------------
+
+    @_guard
+    async def get_traffic(self, request: web.Request) -> web.Response:
+        return ok(self.sim.traffic.to_json())
+
+    @_guard
+    async def set_traffic(self, request: web.Request) -> web.Response:
+        data = await _body(request)
+        rate = _seconds(data, "calls_per_second")
+        if rate is None:
+            raise ValueError("calls_per_second is required (0 stops the traffic)")
+        if "seed" in data:
+            seed = data["seed"]
+            if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+                raise ValueError("seed must be an integer")
+            self.sim.traffic.random.seed(seed)
+        self.sim.traffic.set_rate(rate)
+        return ok(self.sim.traffic.to_json())

@@ -13,6 +13,7 @@ from .events import EventBus
 from .faults import Faults
 from .pbx import Pbx
 from .timefmt import ast_time
+from .traffic import Traffic
 
 # The request log is for assertions in tests; a long demo run must not grow it forever.
 REQUEST_LOG_SIZE = 20000
@@ -26,7 +27,7 @@ class Simulator:
         self.requests: deque[dict] = deque(maxlen=REQUEST_LOG_SIZE)
         self.ari = AriApp(self)
         self.pbx: Pbx | None = None
-        self.traffic = None
+        self.traffic: Traffic | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -50,11 +51,8 @@ class Simulator:
         site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
-        if self.config.calls_per_second > 0:
-            from .traffic import Traffic
-
-            self.traffic = Traffic(self, self.config.calls_per_second, self.config.seed)
-            self.traffic.start()
+        self.traffic = Traffic(self, self.config.calls_per_second, self.config.seed)
+        self.traffic.start()
         return self.port
 
     async def stop(self) -> None:
@@ -68,7 +66,9 @@ class Simulator:
             self._runner = None
 
     def reset(self) -> None:
-        """An idle PBX: no calls, bridges, media, faults or request log; WebSockets stay open."""
+        """An idle PBX: no calls, bridges, media, faults, demo traffic or request log;
+        WebSockets stay open."""
+        self.traffic.set_rate(0)
         self.pbx.clear()
         self.pbx.phones.reset()
         self.faults.clear()
