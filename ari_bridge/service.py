@@ -27,10 +27,11 @@ NEEDS_STASIS = frozenset({
     "stop_silence", "ring", "ring_stop", "send_dtmf", "play", "play_with_id", "record",
     "continue_in_dialplan", "move", "redirect", "dial", "set_channel_var",
 })
-# ... of which these also answer 412 while the channel is Down, Rsrvd or Ringing.
+# ... of which these also answer 412 while the channel is Down, Rsrvd or Ringing (record,
+# move and setting a variable do not look at the state).
 NEEDS_ANSWERABLE = frozenset({
     "answer", "hold", "unhold", "mute", "unmute", "start_moh", "stop_moh", "start_silence",
-    "stop_silence", "ring", "ring_stop", "send_dtmf", "play", "play_with_id", "record",
+    "stop_silence", "ring", "ring_stop", "send_dtmf", "play", "play_with_id",
     "continue_in_dialplan", "redirect",
 })
 CHANNEL_ACTIONS = (
