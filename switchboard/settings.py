@@ -104,6 +104,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 # Serve straight from STATICFILES_DIRS so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 

@@ -1,6 +1,8 @@
 """One line of plain words per ARI event, for a channel's live timeline."""
 from __future__ import annotations
 
+from ari_bridge.models import epoch
+
 _TEXT = {
     "ChannelCreated": "channel created",
     "ChannelDestroyed": "channel destroyed",
@@ -68,10 +70,9 @@ def describe(server: str, event) -> dict | None:
     channel_id = _channel_id_of(event)
     if channel_id is None:
         return None
-    ts = getattr(event, "timestamp", None)
     return {
         "uid": f"{server}:{channel_id}",
         "type": event.type,
-        "ts": ts.timestamp() if hasattr(ts, "timestamp") else ts,
+        "ts": epoch(event.timestamp),
         "text": _text(event),
     }
