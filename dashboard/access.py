@@ -84,9 +84,9 @@ class Actor:
     def check(self, action: Action, entry=None, own: set | None = None) -> None:
         """Raise Denied with a reason a person understands unless the action is allowed on the entry."""
         if not self.may(action):
-            raise Denied(f"your role ({self.role_label}) may not {action.label.lower()}")
+            raise Denied(f"your role ({self.role_label}) does not allow: {action.label.lower()}")
         if action.on_channel and not self.sees_all and not self.can_see(entry, own):
-            raise Denied(f"your role ({self.role_label}) may only {action.label.lower()} your own calls")
+            raise Denied(f"your role ({self.role_label}) allows {action.label.lower()} on your own calls only")
 
     def allowed_map(self) -> dict[str, bool]:
         allowed = {name: self.may(a) for name, a in ACTIONS.items()}

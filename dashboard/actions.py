@@ -1,30 +1,27 @@
 """The catalogue of what a user can do to a channel: one entry per ARI Channels operation.
 
 Each entry names the permission it needs, whether agents may use it on their own calls, and its
-parameters as the spec names them (the REST API and the page forms use these names; `kwarg` is the
-ari_bridge keyword). Allowed values come from ari_bridge.validation, the single place that knows them.
+parameters as the spec names them (the REST API and the page forms use these names). Parameters,
+kinds, allowed values and ranges come from ari_bridge.operations, the single table that knows them;
+this module adds only what the dashboard needs: who may do it, and words for people.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ari_bridge import validation as v
+from ari_bridge.operations import OPERATIONS
 
 
 @dataclass(frozen=True)
 class Param:
-    name: str  # as the ARI spec spells it
+    name: str  # as the ARI spec spells it: the REST API and the forms use it
+    kwarg: str  # the ari_bridge keyword
     type: str  # string int bool choice media dtmf variables channel endpoint
     required: bool = False
     choices: tuple[str, ...] = ()
     default: object = None
     minimum: int | None = None
     help: str = ""
-    kwarg: str = ""  # ari_bridge keyword; derived from name when empty
-
-    @property
-    def python_name(self) -> str:
-        return self.kwarg or _snake(self.name)
 
     def as_dict(self) -> dict:
         d = {"name": self.name, "type": self.type, "required": self.required, "help": self.help}
@@ -37,16 +34,6 @@ class Param:
         return d
 
 
-def _snake(name: str) -> str:
-    out = []
-    for ch in name:
-        if ch.isupper():
-            out.append("_" + ch.lower())
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 @dataclass(frozen=True)
 class Action:
     name: str  # ari_bridge.ChannelService method and the REST path segment
@@ -57,7 +44,6 @@ class Action:
     group: str = "other"  # everyday, media, monitor, technical, create
     method: str = "POST"
     past: str = ""  # for the toast: "Held", "Hung up", ...
-    flags: tuple[str, ...] = field(default=())
 
     def as_dict(self) -> dict:
         return {
@@ -71,143 +57,126 @@ class Action:
         }
 
 
-_CONTEXT = Param("context", "string", help="Dialplan context (default: 'default')")
-_EXTEN = Param("extension", "string", help="Dialplan extension")
-_PRIORITY = Param("priority", "int", help="Dialplan priority (default 1)")
-_LABEL = Param("label", "string", help="Dialplan label; supersedes priority")
-_APP_ARGS = Param("appArgs", "string", help="Arguments for the Stasis application")
-_VARIABLES = Param("variables", "variables", help="Channel variables to set on creation")
-_ORIGINATE_COMMON = (
-    Param("endpoint", "endpoint", required=True, help="Endpoint to call, e.g. PJSIP/alice or Local/100@default"),
-    _EXTEN,
-    _CONTEXT,
-    _PRIORITY,
-    _LABEL,
-    Param("app", "string", help="Stasis application (instead of extension/context/priority/label)"),
-    _APP_ARGS,
-    Param("callerId", "string", help='Caller ID, e.g. "Alice" <2001>'),
-    Param("timeout", "int", default=30, minimum=-1, help="Seconds before giving up dialling; -1 for none"),
-)
-_ORIGINATE_TAIL = (
-    Param("otherChannelId", "string", help="Id for the second channel of a Local pair"),
-    Param("originator", "channel", help="Id of the channel originating this one"),
-    Param("formats", "string", help='Format capabilities if no originator, e.g. "ulaw,slin16"'),
-    _VARIABLES,
-)
-_DIRECTION = Param("direction", "choice", choices=v.MUTE_DIRECTIONS, default="both", help="Audio direction")
-_MEDIA = (
-    Param("media", "media", required=True, help="Media URIs, comma-separated (sound:, recording:, number:, digits:, characters:, tone:)"),
-    Param("lang", "string", help="Language for sounds"),
-    Param("offsetms", "int", minimum=0, help="Milliseconds to skip before playing"),
-    Param("skipms", "int", minimum=0, default=3000, help="Milliseconds to skip for forward/reverse"),
-)
-_SNOOP = (
-    Param("spy", "choice", choices=v.SNOOP_DIRECTIONS, default="none", help="Direction of audio to spy on"),
-    Param("whisper", "choice", choices=v.SNOOP_DIRECTIONS, default="none", help="Direction of audio to whisper into"),
-    Param("app", "string", help="Stasis application for the snoop channel (default: the dashboard's)"),
-    _APP_ARGS,
-)
+_TYPES = {"str": "string", "int": "int", "bool": "bool", "choice": "choice", "id": "string",
+          "endpoint": "endpoint", "media": "media", "dtmf": "dtmf", "variables": "variables",
+          "recording": "string", "channels": "string"}
+# Parameters that name another channel get a channel picker in the page.
+_CHANNEL_PARAMS = {"originator", "caller"}
+
+# What the spec says each parameter means and defaults to, in words for the forms.
+_HELP: dict[str, tuple[str, object]] = {
+    "endpoint": ("Endpoint, e.g. PJSIP/alice or Local/100@default", None),
+    "extension": ("Dialplan extension", None),
+    "context": ("Dialplan context (default: 'default')", None),
+    "priority": ("Dialplan priority (default 1)", None),
+    "label": ("Dialplan label; supersedes priority", None),
+    "app": ("Stasis application", None),
+    "appArgs": ("Arguments for the Stasis application", None),
+    "callerId": ('Caller ID, e.g. "Alice" <2001>', None),
+    "timeout": ("Seconds before giving up", None),
+    "channelId": ("Id for the new channel", None),
+    "otherChannelId": ("Id for the second channel of a Local pair", None),
+    "originator": ("Id of the channel originating this one", None),
+    "formats": ('Format capabilities without an originator, e.g. "ulaw,slin16"', None),
+    "variables": ("Channel variables to set on creation", None),
+    "reason": ("Hangup reason (or a reason_code)", None),
+    "reason_code": ("Q.850 cause code (or a reason)", None),
+    "direction": ("Audio direction", "both"),
+    "dtmf": ("Digits 0-9 A-D * # and ',' for a pause", None),
+    "before": ("Milliseconds before the digits", None),
+    "between": ("Milliseconds between digits", 100),
+    "duration": ("Milliseconds per digit", 100),
+    "after": ("Milliseconds after the digits", None),
+    "mohClass": ("Music on hold class (default: the channel's)", None),
+    "media": ("Media URIs, comma-separated: sound:, recording:, number:, digits:, characters:, tone:", None),
+    "lang": ("Language for sounds", None),
+    "offsetms": ("Milliseconds to skip before playing", None),
+    "skipms": ("Milliseconds to skip for forward/reverse", 3000),
+    "playbackId": ("Id for the playback", None),
+    "name": ("Recording name", None),
+    "format": ("Audio format, e.g. wav or ulaw", None),
+    "maxDurationSeconds": ("Maximum length in seconds; 0 for no limit", None),
+    "maxSilenceSeconds": ("Maximum silence in seconds; 0 for no limit", None),
+    "ifExists": ("If a recording of that name exists", "fail"),
+    "beep": ("Beep when recording starts", None),
+    "terminateOn": ("DTMF that ends the recording", "none"),
+    "variable": ("Variable or function, e.g. CALLERID(name)", None),
+    "value": ("Value", None),
+    "spy": ("Direction of audio to spy on", "none"),
+    "whisper": ("Direction of audio to whisper into", "none"),
+    "snoopId": ("Id for the snoop channel", None),
+    "caller": ("Id of the calling channel", None),
+    "external_host": ("host:port of the media server", None),
+    "encapsulation": ("Payload encapsulation", "rtp"),
+    "transport": ("Transport protocol", "udp"),
+    "connection_type": ("Connection type", "client"),
+    "data": ("Arbitrary data", None),
+}
+_TIMEOUT_DEFAULT = {"originate": 30, "originate_with_id": 30}
+
+
+def _params(name: str, on_channel: bool) -> tuple[Param, ...]:
+    op = OPERATIONS[name]
+    out = []
+    for p in op.params:
+        if on_channel and p.name == "channel_id" and p.where == "path":
+            continue  # the channel the action is on comes from the URL
+        help_text, default = _HELP.get(p.ari, ("", None))
+        if p.ari == "timeout":
+            default = _TIMEOUT_DEFAULT.get(name)
+        # The dashboard puts snoop channels into its own application unless told otherwise.
+        required = p.required and not (name.startswith("snoop_channel") and p.ari == "app")
+        out.append(Param(name=p.ari, kwarg=p.name, type="channel" if p.ari in _CHANNEL_PARAMS else _TYPES[p.kind],
+                         required=required, choices=p.choices, default=default, minimum=p.minimum,
+                         help=help_text))
+    return tuple(out)
+
+
+# name, label, permission, group, past tense for the toast
+_TABLE = [
+    # Everyday call control: agents on their own calls, everyone else on any call.
+    ("hangup", "Hang up", "basic_control", "everyday", "Hung up"),
+    ("hold", "Hold", "basic_control", "everyday", "Held"),
+    ("unhold", "Unhold", "basic_control", "everyday", "Took off hold"),
+    ("mute", "Mute", "basic_control", "everyday", "Muted"),
+    ("unmute", "Unmute", "basic_control", "everyday", "Unmuted"),
+    ("send_dtmf", "Send DTMF", "basic_control", "everyday", "Sent DTMF to"),
+    # Media: supervisors and NOC.
+    ("start_moh", "Music on hold", "media_control", "media", "Started music on hold on"),
+    ("stop_moh", "Stop music on hold", "media_control", "media", "Stopped music on hold on"),
+    ("start_silence", "Silence", "media_control", "media", "Started silence on"),
+    ("stop_silence", "Stop silence", "media_control", "media", "Stopped silence on"),
+    ("ring", "Ring", "media_control", "media", "Ringing indicated to"),
+    ("ring_stop", "Stop ringing", "media_control", "media", "Stopped ringing on"),
+    ("answer", "Answer", "media_control", "media", "Answered"),
+    ("play", "Play media", "media_control", "media", "Playing to"),
+    ("play_with_id", "Play media with id", "media_control", "media", "Playing to"),
+    # Call content: supervisors.
+    ("snoop_channel", "Snoop", "monitor_calls", "monitor", "Snooping on"),
+    ("snoop_channel_with_id", "Snoop with id", "monitor_calls", "monitor", "Snooping on"),
+    ("record", "Record", "monitor_calls", "monitor", "Recording"),
+    # Technical control: NOC.
+    ("redirect", "Redirect", "technical_control", "everyday", "Redirected"),
+    ("continue_in_dialplan", "Continue in dialplan", "technical_control", "technical", "Sent back to the dialplan:"),
+    ("move", "Move to app", "technical_control", "technical", "Moved"),
+    ("dial", "Dial", "technical_control", "technical", "Dialled"),
+    ("get_channel_var", "Get variable", "technical_control", "technical", "Read a variable of"),
+    ("set_channel_var", "Set variable", "technical_control", "technical", "Set a variable on"),
+    ("rtp_statistics", "RTP statistics", "technical_control", "technical", "Read RTP statistics of"),
+    # Creating channels.
+    ("originate", "Originate", "technical_control", "create", "Originated"),
+    ("originate_with_id", "Originate with id", "technical_control", "create", "Originated"),
+    ("create", "Create channel", "technical_control", "create", "Created"),
+    ("external_media", "External media", "technical_control", "create", "Started external media"),
+]
+# Operations that create a channel; originate_with_id's path id is the new channel's id.
+_CREATES = {"originate", "originate_with_id", "create", "external_media"}
 
 ACTIONS: dict[str, Action] = {
-    a.name: a
-    for a in [
-        # Everyday call control: agents on their own calls, everyone else on any call.
-        Action("hangup", "Hang up", "basic_control", (
-            Param("reason", "choice", choices=v.HANGUP_REASONS, help="Reason (mutually exclusive with reason_code)"),
-            Param("reason_code", "string", help="Q.850 cause code (mutually exclusive with reason)"),
-        ), group="everyday", past="Hung up"),
-        Action("hold", "Hold", "basic_control", group="everyday", past="Held"),
-        Action("unhold", "Unhold", "basic_control", group="everyday", past="Took off hold"),
-        Action("mute", "Mute", "basic_control", (_DIRECTION,), group="everyday", past="Muted"),
-        Action("unmute", "Unmute", "basic_control", (_DIRECTION,), group="everyday", past="Unmuted"),
-        Action("send_dtmf", "Send DTMF", "basic_control", (
-            Param("dtmf", "dtmf", required=True, help="Digits 0-9 A-D * # and ',' for a pause"),
-            Param("before", "int", minimum=0, help="Milliseconds before the digits"),
-            Param("between", "int", minimum=0, default=100, help="Milliseconds between digits"),
-            Param("duration", "int", minimum=0, default=100, help="Milliseconds per digit"),
-            Param("after", "int", minimum=0, help="Milliseconds after the digits"),
-        ), group="everyday", past="Sent DTMF to"),
-        # Media: supervisors and NOC.
-        Action("start_moh", "Music on hold", "media_control", (
-            Param("mohClass", "string", help="Music on hold class (default: the channel's)"),
-        ), group="media", past="Started music on hold on"),
-        Action("stop_moh", "Stop music on hold", "media_control", group="media", past="Stopped music on hold on"),
-        Action("start_silence", "Silence", "media_control", group="media", past="Started silence on"),
-        Action("stop_silence", "Stop silence", "media_control", group="media", past="Stopped silence on"),
-        Action("ring", "Ring", "media_control", group="media", past="Ringing indicated to"),
-        Action("ring_stop", "Stop ringing", "media_control", group="media", past="Stopped ringing on"),
-        Action("answer", "Answer", "media_control", group="media", past="Answered"),
-        Action("play", "Play media", "media_control", _MEDIA + (
-            Param("playbackId", "string", help="Id for the playback"),
-        ), group="media", past="Playing to"),
-        Action("play_with_id", "Play media with id", "media_control", (
-            Param("playbackId", "string", required=True, help="Id for the playback"),
-        ) + _MEDIA, group="media", past="Playing to"),
-        # Call content: supervisors.
-        Action("snoop_channel", "Snoop", "monitor_calls", _SNOOP + (
-            Param("snoopId", "string", help="Id for the snoop channel"),
-        ), group="monitor", past="Snooping on"),
-        Action("snoop_channel_with_id", "Snoop with id", "monitor_calls", (
-            Param("snoopId", "string", required=True, help="Id for the snoop channel"),
-        ) + _SNOOP, group="monitor", past="Snooping on"),
-        Action("record", "Record", "monitor_calls", (
-            Param("name", "string", required=True, help="Recording name"),
-            Param("format", "string", required=True, default="wav", help="Audio format, e.g. wav"),
-            Param("maxDurationSeconds", "int", minimum=0, help="Maximum length in seconds; 0 for no limit"),
-            Param("maxSilenceSeconds", "int", minimum=0, help="Maximum silence in seconds; 0 for no limit"),
-            Param("ifExists", "choice", choices=v.RECORD_IF_EXISTS, default="fail", help="If a recording of that name exists"),
-            Param("beep", "bool", help="Beep when recording starts"),
-            Param("terminateOn", "choice", choices=v.RECORD_TERMINATE_ON, default="none", help="DTMF that ends the recording"),
-        ), group="monitor", past="Recording"),
-        # Technical control: NOC.
-        Action("redirect", "Redirect", "technical_control", (
-            Param("endpoint", "endpoint", required=True, help="Endpoint to redirect to (same technology)"),
-        ), group="everyday", past="Redirected"),
-        Action("continue_in_dialplan", "Continue in dialplan", "technical_control", (_CONTEXT, _EXTEN, _PRIORITY, _LABEL),
-               group="technical", past="Sent back to the dialplan:"),
-        Action("move", "Move to app", "technical_control", (
-            Param("app", "string", required=True, help="Stasis application to move to"),
-            _APP_ARGS,
-        ), group="technical", past="Moved"),
-        Action("dial", "Dial", "technical_control", (
-            Param("caller", "channel", help="Id of the calling channel"),
-            Param("timeout", "int", minimum=0, help="Dial timeout in seconds"),
-        ), group="technical", past="Dialled"),
-        Action("get_channel_var", "Get variable", "technical_control", (
-            Param("variable", "string", required=True, help="Variable or function, e.g. CALLERID(name)"),
-        ), group="technical", method="GET", past="Read a variable of"),
-        Action("set_channel_var", "Set variable", "technical_control", (
-            Param("variable", "string", required=True, help="Variable or function, e.g. CALLERID(name)"),
-            Param("value", "string", help="Value"),
-        ), group="technical", past="Set a variable on"),
-        Action("rtp_statistics", "RTP statistics", "technical_control", group="technical", method="GET",
-               past="Read RTP statistics of"),
-        # Creating channels.
-        Action("originate", "Originate", "technical_control",
-               _ORIGINATE_COMMON + (Param("channelId", "string", help="Id for the new channel"),) + _ORIGINATE_TAIL,
-               on_channel=False, group="create", past="Originated"),
-        Action("originate_with_id", "Originate with id", "technical_control",
-               (Param("channelId", "string", required=True, help="Id for the new channel"),) + _ORIGINATE_COMMON + _ORIGINATE_TAIL,
-               on_channel=False, group="create", past="Originated"),
-        Action("create", "Create channel", "technical_control", (
-            Param("endpoint", "endpoint", required=True, help="Endpoint for the channel"),
-            Param("app", "string", required=True, help="Stasis application to place the channel in"),
-            _APP_ARGS,
-            Param("channelId", "string", help="Id for the new channel"),
-        ) + _ORIGINATE_TAIL, on_channel=False, group="create", past="Created"),
-        Action("external_media", "External media", "technical_control", (
-            Param("channelId", "string", help="Id for the new channel"),
-            Param("app", "string", required=True, help="Stasis application"),
-            Param("external_host", "string", required=True, help="host:port of the media server"),
-            Param("encapsulation", "choice", choices=v.EXTERNAL_MEDIA_ENCAPSULATIONS, default="rtp"),
-            Param("transport", "choice", choices=v.EXTERNAL_MEDIA_TRANSPORTS, default="udp"),
-            Param("connection_type", "choice", choices=v.EXTERNAL_MEDIA_CONNECTION_TYPES, default="client"),
-            Param("format", "string", required=True, default="ulaw", help="Audio format, e.g. ulaw"),
-            Param("direction", "choice", choices=v.EXTERNAL_MEDIA_DIRECTIONS, default="both"),
-            Param("data", "string", help="Arbitrary data"),
-            _VARIABLES,
-        ), on_channel=False, group="create", past="Started external media"),
-    ]
+    name: Action(name, label, permission, _params(name, name not in _CREATES), on_channel=name not in _CREATES,
+                 group=group, method=OPERATIONS[name].method if OPERATIONS[name].method == "GET" else "POST",
+                 past=past)
+    for name, label, permission, group, past in _TABLE
 }
 
 # Reading channels is not an action in this table: visibility decides (see access.py).

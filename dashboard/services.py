@@ -55,9 +55,12 @@ _ARI_ERRORS: list[tuple[type, int, str]] = [
 ]
 
 
-def _from_ari(exc: Exception) -> ActionError:
+def _from_ari(exc: Exception, action: Action | None = None) -> ActionError:
     if isinstance(exc, ari_errors.ValidationError):
-        return ActionError(400, str(exc), "invalid", getattr(exc, "parameter", None))
+        # ari_bridge names the Python keyword; people and scripts know the spec's name.
+        spec_names = {p.kwarg: p.name for p in action.params} if action else {}
+        parameter = spec_names.get(exc.parameter, exc.parameter)
+        return ActionError(400, f"{parameter}: {exc.message}", "invalid", parameter)
     for cls, status, code in _ARI_ERRORS:
         if isinstance(exc, cls):
             return ActionError(status, str(exc), code)
@@ -105,7 +108,7 @@ def build_kwargs(action: Action, params: dict) -> dict:
             if param.required:
                 raise ActionError(400, f"{name} is required", "invalid", name)
             continue
-        kwargs[param.python_name] = value
+        kwargs[param.kwarg] = value
     return kwargs
 
 
@@ -161,8 +164,8 @@ def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: s
         coro = method(server, channel_id, **kwargs) if action.on_channel else method(server, **kwargs)
         try:
             result = runtime.call(coro)
-        except (ari_errors.AriError, ari_errors.ValidationError) as exc:
-            raise _from_ari(exc) from None
+        except ari_errors.AriError as exc:
+            raise _from_ari(exc, action) from None
     except ActionError as err:
         if err.status != 403:  # denials were recorded above, with their reason
             outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED
@@ -191,7 +194,7 @@ def click_to_call(actor: Actor, destination: str, *, source: str = "api") -> Any
         channel = runtime.call(runtime.get().service.originate(
             server, endpoint=actor.endpoint, extension=destination, context=settings.CLICK_TO_CALL_CONTEXT,
             caller_id=f'"{actor.username}" <{destination}>', timeout=30))
-    except (ari_errors.AriError, ari_errors.ValidationError) as exc:
+    except ari_errors.AriError as exc:
         err = _from_ari(exc)
         audit.record(outcome=AuditEntry.Outcome.FAILED, status=err.status, message=err.message, **audit_fields)
         raise err from None
