@@ -40,10 +40,24 @@ const COLUMNS = [
   { key: "where", label: "Where", sortKey: (c) => whereText(c).toLowerCase() },
   // Ascending duration = shortest first = newest first.
   { key: "duration", label: "Duration", sortKey: (c) => -(c.created || 0) },
-  { key: "flags", label: "Flags", sortKey: (c) => channelFlags(c).map((f) => f.flag).join(" ") || "~" },
+  { key: "flags", label: "Flags", sortKey: flagSortKey },
   { key: "actions", label: "Actions", sortKey: null },
 ].filter(Boolean);
 const COLUMN = new Map(COLUMNS.map((col) => [col.key, col]));
+
+/** Channels with more, and more serious, flags first when sorting by flags; cheap enough for 10,000 rows. */
+function flagSortKey(c) {
+  const f = c.flags || {};
+  return (
+    (c.stuck?.length ? "a" : "z") +
+    (f.held ? "a" : "z") +
+    (f.muted?.length ? "a" : "z") +
+    (f.recordings?.length ? "a" : "z") +
+    (f.snooped_by?.length ? "a" : "z") +
+    (f.moh ? "a" : "z") +
+    (f.bridges?.length ? "a" : "z")
+  );
+}
 
 // The six everyday actions; `pick` chooses the toggle's direction from the channel's flags.
 const SLOTS = [
@@ -92,6 +106,8 @@ readUrlState();
 let dataDirty = true;
 let frameQueued = false;
 let rowHeight = 34;
+let headHeight = 0;
+let viewHeight = 600;
 
 // ---------------------------------------------------------------- DOM
 
@@ -182,12 +198,14 @@ function schedule() {
 
 function frame() {
   frameQueued = false;
+  // Read scroll before any DOM write in this frame so it never forces a layout.
+  const scrollTop = wrap.scrollTop;
   if (dataDirty) {
     dataDirty = false;
     recompute();
     renderCounts();
   }
-  renderRows();
+  renderRows(scrollTop);
 }
 
 // ---------------------------------------------------------------- filter + sort
@@ -232,17 +250,18 @@ function recompute() {
 
 // ---------------------------------------------------------------- rows
 
+// Read once per resize: reading layout in every frame would force a synchronous layout.
 function measureRowHeight() {
   const px = parseFloat(getComputedStyle(table).getPropertyValue("--row-h"));
   if (px > 0) rowHeight = px;
+  headHeight = table.tHead.offsetHeight;
 }
 
-function renderRows() {
+function renderRows(wrapScrollTop) {
   const total = view.length;
   table.setAttribute("aria-rowcount", String(total + 1));
-  const headH = table.tHead.offsetHeight;
-  const scrollTop = Math.max(0, wrap.scrollTop - headH);
-  const viewH = wrap.clientHeight;
+  const scrollTop = Math.max(0, wrapScrollTop - headHeight);
+  const viewH = viewHeight;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - BUFFER_ROWS);
   const last = Math.min(total, Math.ceil((scrollTop + viewH) / rowHeight) + BUFFER_ROWS);
 
@@ -283,40 +302,42 @@ function renderRows() {
 }
 
 let rowSerial = 0;
+let rowPrototype = null;
+
+// Rows are cloned from one prototype: cloneNode is several times cheaper than building each node.
+function buildPrototype() {
+  const tr = document.createElement("tr");
+  for (const col of COLUMNS) tr.append(el("td", { class: `c-${col.key}`, dataset: { field: col.key } }));
+  const at = (key) => tr.children[COLUMNS.findIndex((col) => col.key === key)];
+  // The sub-line is shown only on phones, where the caller columns fold into the channel cell.
+  at("name").append(el("a", { class: "ch-link" }), el("span", { class: "ch-sub" }));
+  const btns = el("div", { class: "row-btns" });
+  // Icons are CSS masks keyed by data-action: no SVG per button, and a toggle costs one attribute.
+  for (const { slot } of SLOTS) btns.append(el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, el("span", { class: "rb-text" })), el("span", { class: "visually-hidden" }));
+  at("actions").append(btns, el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }));
+  return tr;
+}
 
 function createRow(uid) {
+  rowPrototype ??= buildPrototype();
   rowSerial += 1;
-  const tr = document.createElement("tr");
+  const tr = rowPrototype.cloneNode(true);
   tr.dataset.uid = uid;
   tr._v = {};
   tr._cells = {};
-  for (const col of COLUMNS) {
-    const td = document.createElement("td");
-    td.className = `c-${col.key}`;
-    td.dataset.field = col.key;
-    tr._cells[col.key] = td;
-    tr.append(td);
-  }
-  const nameLink = el("a", { class: "ch-link" });
-  // Shown only on phones, where the caller columns are folded into the channel cell.
-  const sub = el("span", { class: "ch-sub" });
-  tr._cells.name.append(nameLink, sub);
-  tr._nameLink = nameLink;
-  tr._sub = sub;
-
-  const btns = el("div", { class: "row-btns" });
+  COLUMNS.forEach((col, i) => {
+    tr._cells[col.key] = tr.children[i];
+  });
+  tr._nameLink = tr._cells.name.firstChild;
+  tr._sub = tr._cells.name.lastChild;
   tr._buttons = {};
-  for (const { slot } of SLOTS) {
-    const whyId = `why-${rowSerial}-${slot}`;
-    const why = el("span", { class: "visually-hidden", id: whyId });
-    // Icons are CSS masks keyed by data-action: no SVG per button, and a toggle costs one attribute.
-    const text = el("span", { class: "rb-text" });
-    const b = el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, text);
-    btns.append(b, why);
-    tr._buttons[slot] = { b, why, whyId, text };
-  }
-  const menuBtn = el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" });
-  tr._cells.actions.append(btns, menuBtn);
+  const btns = tr._cells.actions.firstChild.children;
+  SLOTS.forEach(({ slot }, i) => {
+    const b = btns[2 * i];
+    const why = btns[2 * i + 1];
+    why.id = `why-${rowSerial}-${slot}`;
+    tr._buttons[slot] = { b, why, whyId: why.id, text: b.firstChild };
+  });
   return tr;
 }
 
@@ -420,32 +441,45 @@ function refreshRow(uid) {
 
 // ---------------------------------------------------------------- counts, footer, header
 
-function renderCounts() {
-  const frag = document.createDocumentFragment();
-  const allBtn = el(
-    "button",
-    { type: "button", class: "count-btn", dataset: { state: "" }, "aria-pressed": String(!filters.state) },
-    el("span", { class: "count-label" }, "All"),
-    el("span", { class: "count-num" }, fmtCount(matchedBeforeState)),
-  );
-  frag.append(allBtn);
-  const states = [...counts.keys()].sort((a, b) => stateRank(a) - stateRank(b));
-  if (filters.state && !counts.has(filters.state)) states.push(filters.state);
-  for (const state of states) {
-    frag.append(
-      el(
-        "button",
-        { type: "button", class: `count-btn tone-${stateTone(state)}`, dataset: { state }, "aria-pressed": String(filters.state === state), title: `Show only ${state} channels` },
-        el("span", { class: "badge-dot", "aria-hidden": "true" }),
-        el("span", { class: "count-label" }, state),
-        el("span", { class: "count-num" }, fmtCount(counts.get(state) || 0)),
-      ),
-    );
+const countButtons = new Map(); // state ("" = all) -> {button, num}
+
+function countButton(state) {
+  let ref = countButtons.get(state);
+  if (!ref) {
+    const num = el("span", { class: "count-num" });
+    const button = state
+      ? el(
+          "button",
+          { type: "button", class: `count-btn tone-${stateTone(state)}`, dataset: { state }, title: `Show only ${state} channels` },
+          el("span", { class: "badge-dot", "aria-hidden": "true" }),
+          el("span", { class: "count-label" }, state),
+          num,
+        )
+      : el("button", { type: "button", class: "count-btn", dataset: { state: "" } }, el("span", { class: "count-label" }, "All"), num);
+    ref = { button, num, text: null };
+    countButtons.set(state, ref);
   }
-  // Keep keyboard focus on the same count button across re-renders.
-  const focused = countsBox.contains(document.activeElement) ? document.activeElement.dataset.state : null;
-  countsBox.replaceChildren(frag);
-  if (focused !== null && focused !== undefined) countsBox.querySelector(`[data-state="${CSS.escape(focused)}"]`)?.focus();
+  return ref;
+}
+
+// Counts change every frame under load: update text in place and touch the list only when states come or go.
+function renderCounts() {
+  const states = [...counts.keys()];
+  if (filters.state && !counts.has(filters.state)) states.push(filters.state);
+  states.sort((a, b) => stateRank(a) - stateRank(b));
+  const wanted = ["", ...states];
+  wanted.forEach((state, i) => {
+    const ref = countButton(state);
+    const text = fmtCount(state ? counts.get(state) || 0 : matchedBeforeState);
+    if (ref.text !== text) {
+      ref.text = text;
+      ref.num.textContent = text;
+    }
+    const pressed = String(filters.state === state);
+    if (ref.button.getAttribute("aria-pressed") !== pressed) ref.button.setAttribute("aria-pressed", pressed);
+    if (countsBox.children[i] !== ref.button) countsBox.insertBefore(ref.button, countsBox.children[i] || null);
+  });
+  while (countsBox.children.length > wanted.length) countsBox.lastElementChild.remove();
   if (totalBadge) totalBadge.textContent = haveSnapshot ? fmtCount(entries.size) : "";
 }
 
@@ -753,7 +787,8 @@ function openCallPopover(number, anchor) {
 // ---------------------------------------------------------------- layout
 
 wrap.addEventListener("scroll", schedule, { passive: true });
-new ResizeObserver(() => {
+new ResizeObserver(([entry]) => {
+  viewHeight = entry.contentRect.height;
   measureRowHeight();
   schedule();
 }).observe(wrap);
