@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import websockets
 
+_TLS = ssl.create_default_context()
 CAPTURES = Path(__file__).resolve().parent.parent / "fixtures" / "captures"
 USER, PASSWORD = "dashboard", "dashboard-secret"
 
@@ -120,7 +122,7 @@ async def replay(sim, scenario_name: str, *, scale: float, sockets: bool = True)
     previous_start = _start(exchanges[0]) if exchanges else 0.0
     previous_sent = time.monotonic()
     background = []
-    async with httpx.AsyncClient(base_url=sim.ari_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=sim.ari_url, timeout=10, verify=_TLS) as client:
         for exchange in exchanges:
             # Keep each gap to the previous request (scaled), so that slow answers do not
             # accumulate into a drift against the simulator's own timers.
