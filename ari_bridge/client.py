@@ -79,7 +79,7 @@ from .validation import validate
 
 TransportName = Literal["httpx", "aiohttp"]
 # Chosen by bench/ari_bridge_client.py (results in bench/results-client.json).
-DEFAULT_TRANSPORT: TransportName = "httpx"
+DEFAULT_TRANSPORT: TransportName = "aiohttp"
 RETRY_DELAYS = (0.05, 0.1, 0.2, 0.4)  # between tries of a GET; at most len+1 tries
 
 _PARSERS: dict[str, Any] = {

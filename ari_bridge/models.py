@@ -66,6 +66,19 @@ class DialplanCEP(Model):
     app_name: str = ""
     app_data: str = ""
 
+    # Hand-written so that two locations usually part at the first field compared (the registry
+    # compares a snapshot with the previous one on every event); hashing stays the dataclass's.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not DialplanCEP:
+            return NotImplemented
+        return self is other or (
+            self.priority == other.priority  # type: ignore[attr-defined]
+            and self.exten == other.exten  # type: ignore[attr-defined]
+            and self.app_name == other.app_name  # type: ignore[attr-defined]
+            and self.app_data == other.app_data  # type: ignore[attr-defined]
+            and self.context == other.context  # type: ignore[attr-defined]
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Channel(Model):
@@ -82,6 +95,27 @@ class Channel(Model):
     channelvars: Mapping[str, Any] | None = field(default=None, hash=False)
     caller_rdnis: str | None = None
     tenantid: str | None = None
+
+    # Hand-written for the same reason as DialplanCEP's: what changes first is compared first.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Channel:
+            return NotImplemented
+        o: Channel = other  # type: ignore[assignment]
+        return self is o or (
+            self.state == o.state
+            and self.dialplan == o.dialplan
+            and self.id == o.id
+            and self.caller == o.caller
+            and self.connected == o.connected
+            and self.name == o.name
+            and self.protocol_id == o.protocol_id
+            and self.accountcode == o.accountcode
+            and self.creationtime == o.creationtime
+            and self.language == o.language
+            and self.channelvars == o.channelvars
+            and self.caller_rdnis == o.caller_rdnis
+            and self.tenantid == o.tenantid
+        )
 
     @property
     def technology(self) -> str:

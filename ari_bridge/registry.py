@@ -164,16 +164,6 @@ def _replace(old: LiveChannel, **changes: Any) -> LiveChannel:
     return _new_entry(*values)  # type: ignore[no-any-return]
 
 
-def _same_snapshot(a: Channel, b: Channel) -> bool:
-    """``a == b``, answered early: two snapshots that differ mostly differ in state or
-    dialplan, and equal ones are mostly the same (interned) instance."""
-    if a is b:
-        return True
-    if a.state != b.state or (a.dialplan is not b.dialplan and a.dialplan != b.dialplan):
-        return False
-    return a == b
-
-
 def _differs(entry: LiveChannel, want: dict[str, Any]) -> dict[str, Any] | None:
     """The part of ``want`` that ``entry`` does not already have (None when nothing)."""
     diff = {k: v for k, v in want.items() if getattr(entry, k) != v}
@@ -220,6 +210,8 @@ def _cleared_dashboard_flags(entry: LiveChannel) -> dict[str, Any]:
 
 
 def _leave_app(entry: LiveChannel) -> dict[str, Any] | None:
+    if entry.stasis_app is None and not entry.dashboard_flags:
+        return None
     return _differs(entry, {"stasis_app": None, **_cleared_dashboard_flags(entry)})
 
 
@@ -242,7 +234,7 @@ class ChannelRegistry:
         self._tombstones: dict[Key, None] = {}
         self._snoops: dict[Key, set[str]] = {}  # target key -> snoop channel ids
         self._members: dict[tuple[str, str], set[str]] = {}  # (server, bridge id) -> channel ids
-        self._subscribers: list[Subscriber] = []
+        self._subscribers: tuple[Subscriber, ...] = ()
         self._batch: dict[Key, LiveChannel | None] | None = None
 
     # ----------------------------------------------------------------- reading
@@ -269,19 +261,19 @@ class ChannelRegistry:
         """Call ``callback(changes)`` after each mutation that changed something.
 
         Returns a function that unsubscribes (as ``unsubscribe(callback)`` does)."""
-        self._subscribers.append(callback)
+        self._subscribers += (callback,)
         return lambda: self.unsubscribe(callback)
 
     def unsubscribe(self, callback: Subscriber) -> None:
-        try:
-            self._subscribers.remove(callback)
-        except ValueError:
-            pass
+        subscribers = list(self._subscribers)
+        if callback in subscribers:
+            subscribers.remove(callback)
+            self._subscribers = tuple(subscribers)
 
     def _publish(self, changes: list[Change]) -> None:
-        if not changes or not self._subscribers or self._batch is not None:
+        if not changes or self._batch is not None:
             return
-        for callback in tuple(self._subscribers):
+        for callback in self._subscribers:
             try:
                 callback(changes)
             except Exception:  # one bad subscriber must not starve the others
@@ -387,11 +379,12 @@ class ChannelRegistry:
         changes = rule(old) if rule is not None else None
         if changes:
             new = _replace(old, channel=channel, last_event_at=now, **changes)
-        elif _same_snapshot(old.channel, channel):
-            if now - old.last_event_at < self._resolution:
-                return old
-            new = _with_snapshot(old, old.channel, now)
         else:
+            known = old.channel
+            if known is channel or known == channel:
+                if now - old.last_event_at < self._resolution:
+                    return old
+                channel = known
             new = _with_snapshot(old, channel, now)
         self._set(key, new, old, out)
         return new  # type: ignore[no-any-return]
@@ -415,8 +408,12 @@ class ChannelRegistry:
             self._evolve(server, event.channel, now, out)  # type: ignore[attr-defined]
         else:
             handler(self, server, event, now, out)
-        if out and self._subscribers:
-            self._publish(out)
+        if out and self._batch is None:
+            for callback in self._subscribers:  # _publish, inlined on this hot path
+                try:
+                    callback(out)
+                except Exception:
+                    log.exception("registry subscriber %r failed", callback)
         return out
 
     def _on_snapshot(self, server: str, event: Any, now: float, out: list[Change]) -> None:
@@ -453,12 +450,15 @@ class ChannelRegistry:
         # Running a dialplan application other than Stasis means it is in no app (this also
         # catches leaving an app whose events our socket does not receive); entering
         # Stasis(app) names the app, as a resync would.
-        app = app_from_dialplan(event.channel)
-        if app is None:
-            rule: Rule = lambda e: _leave_app(e) if e.stasis_app is not None else None  # noqa: E731
+        channel = event.channel
+        app = app_from_dialplan(channel)
+        known = self._entries.get((server, channel.id))
+        if known is not None and known.stasis_app == app:  # the usual case: a step in the same place
+            self._evolve(server, channel, now, out)
+        elif app is None:
+            self._evolve(server, channel, now, out, _leave_app)
         else:
-            rule = lambda e: {"stasis_app": app} if e.stasis_app != app else None  # noqa: E731
-        self._evolve(server, event.channel, now, out, rule)
+            self._evolve(server, channel, now, out, lambda e: {"stasis_app": app} if e.stasis_app != app else None)
 
     def _on_move_failed(self, server: str, event: ev.ApplicationMoveFailed, now: float,
                         out: list[Change]) -> None:
