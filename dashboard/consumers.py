@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import orjson
 from channels.db import database_sync_to_async
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # A page that falls this many batches behind gets a fresh snapshot instead of the backlog.
 MAX_BACKLOG = 50
+# Large snapshots go in parts so that the browser never parses one huge frame.
+SNAPSHOT_PART = 1000
 
 
 def _dumps(message: dict) -> str:
@@ -38,7 +41,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.pending: list = []
         self.wake = asyncio.Event()
         await self.accept()
-        await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers}))
+        # `now` lets the page tick durations against the server's clock, not a skewed PC's.
+        await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers, "now": time.time()}))
         await self._send_snapshot()
         self.rt.replica.listeners.add(self)
         self.sender = asyncio.create_task(self._sender())
@@ -73,7 +77,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _send_snapshot(self) -> None:
         entries = self._visible(self.rt.replica.registry.values())
         self.sent = {(e.server, e.channel.id) for e in entries}
-        await self.send(_dumps({"type": "snapshot", "channels": self._present(entries)}))
+        parts = [entries[i:i + SNAPSHOT_PART] for i in range(0, len(entries), SNAPSHOT_PART)] or [[]]
+        for n, part in enumerate(parts):
+            await self.send(_dumps({"type": "snapshot", "channels": self._present(part), "part": n,
+                                    "last": n == len(parts) - 1}))
 
     async def _sender(self) -> None:
         while True:
@@ -135,6 +142,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             entry = self.rt.replica.registry.get((server, channel_id))
             own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
             self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
+            history = self.rt.replica.timeline.get(uid) if self.watch else None
+            if history:
+                await self.send(_dumps({"type": "events", "items": list(history)}))
         elif kind == "unwatch":
             self.watch = None
         elif kind == "action":

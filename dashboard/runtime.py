@@ -104,3 +104,13 @@ def call(coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
         coro.close()
         raise RuntimeError("runtime.call() from the runtime's own loop would deadlock; await instead")
     return asyncio.run_coroutine_threadsafe(coro, runtime.loop).result(timeout)
+
+
+def close() -> None:
+    """Stop the private loop thread's runtime (tests, management commands)."""
+    global _loop_thread
+    with _lock:
+        if _loop_thread is not None:
+            _loop_thread.run(shutdown(), timeout=30)
+            _loop_thread.stop()
+            _loop_thread = None

@@ -16,3 +16,13 @@ def sim(simulator):
     """The shared simulator, reset to an idle PBX (no channels, bridges, faults or request log)."""
     simulator.control("POST", "/_sim/reset")
     yield simulator
+
+
+@pytest.fixture(scope="session")
+def live_dashboard(simulator, tmp_path_factory):
+    """The dashboard served by uvicorn in a subprocess, on a free port, with the demo users."""
+    from tests.live_server import LiveDashboard
+
+    dashboard = LiveDashboard(simulator, tmp_path_factory.mktemp("live-dashboard"))
+    yield dashboard
+    dashboard.stop()

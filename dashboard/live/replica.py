@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from ari_bridge import ChannelRegistry, LiveChannel
@@ -20,6 +20,7 @@ from . import broadcast
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
+TIMELINE_LENGTH = 100
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Replica:
         # Indexes for agents' "own calls": who is on which endpoint, who is in which bridge.
         self.by_endpoint: dict[str, set[Key]] = defaultdict(set)
         self.by_bridge: dict[tuple[str, str], set[Key]] = defaultdict(set)
+        # The last events of each channel, for a detail page that starts watching it later.
+        self.timeline: dict[str, deque] = {}
 
     async def start(self) -> None:
         self._channel = await self.layer.new_channel("switchboard.replica.")
@@ -126,6 +129,14 @@ class Replica:
         if "servers" in message:
             self.servers = message["servers"]
             batch.servers = self.servers
+        for item in batch.events:
+            server, _, channel_id = item["uid"].partition(":")
+            if (server, channel_id) not in self.registry:
+                continue  # the channel is gone: nobody will ask for its history
+            history = self.timeline.get(item["uid"])
+            if history is None:
+                history = self.timeline[item["uid"]] = deque(maxlen=TIMELINE_LENGTH)
+            history.append(item)
         self._notify(batch)
 
     # -- registry + indexes -------------------------------------------------------------------
@@ -152,6 +163,7 @@ class Replica:
             return False
         self._unindex(old)
         self.registry.remove(key)
+        self.timeline.pop(f"{key[0]}:{key[1]}", None)
         return True
 
     def own_keys(self, endpoint: str) -> set[Key]:

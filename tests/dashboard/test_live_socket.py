@@ -1,0 +1,210 @@
+"""The live WebSocket of a real dashboard server: login, origin, snapshot then diffs, agents' own calls
+only, actions with the role table, the timeline, and the connection state across an Asterisk restart."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+import websockets
+
+APP = "switchboard"
+
+
+class LivePage:
+    """What a page holds: the channels by uid, the servers' states, every message in order."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.channels: dict[str, dict] = {}
+        self.servers: dict = {}
+        self.messages: list[dict] = []
+        self._snapshot: dict[str, dict] | None = None
+
+    async def next(self, timeout: float = 5.0) -> dict:
+        message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+        self.messages.append(message)
+        kind = message["type"]
+        if kind == "snapshot":
+            if message.get("part", 0) == 0:
+                self._snapshot = {}
+            self._snapshot.update({c["uid"]: c for c in message["channels"]})
+            if message.get("last", True):
+                self.channels, self._snapshot = self._snapshot, None
+        elif kind == "diff":
+            for c in message["upsert"]:
+                self.channels[c["uid"]] = c
+            for uid in message["remove"]:
+                self.channels.pop(uid, None)
+        elif kind in ("hello", "connection"):
+            self.servers = message["servers"]
+        return message
+
+    async def until(self, predicate, timeout: float = 5.0, what: str = "condition") -> dict:
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out waiting for {what}; last messages: {self.messages[-3:]}")
+            try:
+                await self.next(remaining)
+            except TimeoutError:
+                continue
+        return self
+
+    def by_id(self, channel_id: str) -> dict | None:
+        return self.channels.get(f"default:{channel_id}")
+
+    async def action(self, action: str, channel_id: str | None = None, **params) -> dict:
+        request_id = f"r{time.monotonic_ns()}"
+        await self.ws.send(json.dumps({"type": "action", "id": request_id, "action": action,
+                                       "uid": f"default:{channel_id}" if channel_id else "", "params": params}))
+        while True:
+            message = await self.next()
+            if message["type"] == "result" and message["id"] == request_id:
+                return message
+
+
+async def open_page(live_dashboard, username: str) -> LivePage:
+    client = live_dashboard.login(username)
+    ws = await websockets.connect(live_dashboard.ws_url, origin=live_dashboard.url,
+                                  additional_headers={"Cookie": live_dashboard.cookie_header(client)})
+    page = LivePage(ws)
+    await page.until(lambda p: any(m["type"] == "snapshot" and m.get("last", True) for m in p.messages),
+                     what="the snapshot")
+    return page
+
+
+@pytest.fixture
+def ari(simulator):
+    client = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password), timeout=10)
+    for phone in ("alice", "bob", "carol"):
+        simulator.control("POST", f"/_sim/phones/PJSIP/{phone}", json={"answer_after": 0.05})
+    yield client
+    for channel in client.get("/channels").json():
+        client.delete(f"/channels/{channel['id']}")
+
+
+def call(ari, endpoint: str) -> str:
+    response = ari.post("/channels", params={"endpoint": endpoint, "app": APP})
+    assert response.status_code == 200, response.text
+    return response.json()["id"]
+
+
+async def test_a_socket_without_login_is_refused(live_dashboard):
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(live_dashboard.ws_url, origin=live_dashboard.url) as ws:
+            await ws.recv()
+    assert refused.value.response.status_code == 403
+
+
+async def test_a_socket_from_another_origin_is_refused(live_dashboard):
+    client = live_dashboard.login("supervisor")
+    with pytest.raises(websockets.InvalidStatus) as refused:
+        async with websockets.connect(live_dashboard.ws_url, origin="http://evil.example.com",
+                                      additional_headers={"Cookie": live_dashboard.cookie_header(client)}) as ws:
+            await ws.recv()
+    assert refused.value.response.status_code == 403
+
+
+async def test_snapshot_then_diffs_follow_the_calls(live_dashboard, ari):
+    before = call(ari, "PJSIP/alice")
+    page = await open_page(live_dashboard, "supervisor")
+    assert page.messages[0]["type"] == "hello" and page.servers["default"]["state"] == "live"
+    assert isinstance(page.messages[0]["now"], float)
+    await page.until(lambda p: p.by_id(before) and p.by_id(before)["state"] == "Up", what="the first call, Up")
+    later = call(ari, "PJSIP/bob")
+    await page.until(lambda p: p.by_id(later) and p.by_id(later)["app"] == APP, what="the new call in the app")
+    assert ari.delete(f"/channels/{later}").status_code == 204
+    await page.until(lambda p: p.by_id(later) is None, what="the hung-up call to go")
+    assert p_channel_shape(page.by_id(before))
+    await page.ws.close()
+
+
+def p_channel_shape(channel: dict) -> bool:
+    expected = {"uid", "server", "id", "name", "state", "caller", "connected", "dialplan", "app", "created",
+                "last_event", "language", "accountcode", "flags", "dashboard_flags", "blocked", "stuck"}
+    assert expected <= set(channel), expected - set(channel)
+    assert {"held", "held_by", "muted", "moh", "silence", "ringing", "snooped_by", "snoop_of", "bridges",
+            "playbacks", "recordings"} <= set(channel["flags"])
+    return True
+
+
+async def test_an_agents_socket_carries_only_their_calls(live_dashboard, ari):
+    theirs = call(ari, "PJSIP/bob")
+    page = await open_page(live_dashboard, "agent")  # PJSIP/alice
+    mine = call(ari, "PJSIP/alice")
+    late_other = call(ari, "PJSIP/carol")
+    await page.until(lambda p: p.by_id(mine) is not None, what="the agent's own call")
+    # Give the other calls time to show up if they were (wrongly) sent.
+    supervisor = await open_page(live_dashboard, "supervisor")
+    await supervisor.until(lambda p: p.by_id(late_other) and p.by_id(theirs), what="all calls for the supervisor")
+    await asyncio.sleep(0.3)
+    while True:
+        try:
+            await page.next(0.2)
+        except TimeoutError:
+            break
+    seen = {c["id"] for m in page.messages if m["type"] in ("snapshot", "diff")
+            for c in m.get("channels", m.get("upsert", []))}
+    assert seen == {mine}
+    await page.ws.close()
+    await supervisor.ws.close()
+
+
+async def test_actions_over_the_socket_follow_the_roles_and_are_audited(live_dashboard, ari):
+    channel_id = call(ari, "PJSIP/alice")
+    agent = await open_page(live_dashboard, "agent")
+    await agent.until(lambda p: p.by_id(channel_id) and p.by_id(channel_id)["app"] == APP, what="the call")
+    held = await agent.action("hold", channel_id)
+    assert held["ok"] is True and held["status"] == 204
+    await agent.until(lambda p: p.by_id(channel_id)["flags"]["held"], what="the held flag")
+    assert agent.by_id(channel_id)["flags"]["held_by"] == "dashboard"
+    denied = await agent.action("start_moh", channel_id)
+    assert denied["ok"] is False and denied["status"] == 403
+    invalid = await agent.action("mute", channel_id, direction="sideways")
+    assert invalid["status"] == 400 and invalid["parameter"] == "direction"
+    audit = live_dashboard.login("admin").get("/api/v1/audit", params={"user": "agent"}).json()["results"]
+    by_action = {(e["action"], e["outcome"], e["source"]) for e in audit if e["channel_id"] == channel_id}
+    assert {("hold", "ok", "ws"), ("start_moh", "denied", "ws"), ("mute", "invalid", "ws")} <= by_action
+    await agent.ws.close()
+
+
+async def test_watching_a_channel_streams_its_timeline(live_dashboard, ari, simulator):
+    channel_id = call(ari, "PJSIP/alice")
+    page = await open_page(live_dashboard, "supervisor")
+    await page.until(lambda p: p.by_id(channel_id) and p.by_id(channel_id)["app"] == APP, what="the call")
+    await page.ws.send(json.dumps({"type": "watch", "uid": f"default:{channel_id}"}))
+    # History first: the channel's creation and its entry into the application.
+    await page.until(lambda p: any(m["type"] == "events" for m in p.messages), what="the timeline history")
+    history = [i for m in page.messages if m["type"] == "events" for i in m["items"]]
+    assert {"ChannelCreated", "StasisStart"} <= {i["type"] for i in history}
+    simulator.control("POST", "/_sim/phones/PJSIP/alice/hold")
+    await page.until(lambda p: any(i["type"] == "ChannelHold" for m in p.messages if m["type"] == "events"
+                                   for i in m["items"]), what="the ChannelHold item")
+    await page.until(lambda p: p.by_id(channel_id)["flags"]["held_by"] == "phone", what="held by the phone")
+    await page.ws.close()
+
+
+async def test_changes_are_coalesced(live_dashboard, ari):
+    channel_id = call(ari, "PJSIP/alice")
+    page = await open_page(live_dashboard, "supervisor")
+    await page.until(lambda p: p.by_id(channel_id) and p.by_id(channel_id)["app"] == APP, what="the call")
+    start = len(page.messages)
+    for n in range(40):
+        ari.post(f"/channels/{channel_id}/variable", params={"variable": "CALLERID(name)", "value": f"Name {n}"})
+    await page.until(lambda p: p.by_id(channel_id)["caller"]["name"] == "Name 39", what="the last caller name")
+    diffs = [m for m in page.messages[start:] if m["type"] == "diff"]
+    assert 1 <= len(diffs) < 20, f"{len(diffs)} diffs for 40 changes"
+    await page.ws.close()
+
+
+async def test_connection_state_follows_an_asterisk_restart(live_dashboard, ari, simulator):
+    page = await open_page(live_dashboard, "supervisor")
+    simulator.control("POST", "/_sim/restart", json={"down_seconds": 1.0})
+    await page.until(lambda p: p.servers["default"]["state"] in ("reconnecting", "unreachable"),
+                     what="the reconnecting state")
+    await page.until(lambda p: p.servers["default"]["state"] == "live", timeout=15, what="live again")
+    await page.ws.close()
