@@ -14,23 +14,25 @@ everyone else.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+T = TypeVar("T")
 
 
 def fast_constructor(
-    cls: type,
+    cls: type[T],
     *,
     params: Sequence[str] | None = None,
     exprs: Mapping[str, str] | None = None,
     env: Mapping[str, Any] | None = None,
-) -> Callable[..., Any]:
+) -> Callable[..., T]:
     """A callable returning a ``cls``.
 
     By default it takes every field positionally, in declaration order. With ``params`` it
     takes those parameters instead, and a field that is not one of them gets the value of its
     Python expression in ``exprs`` (evaluated over the parameters and ``env``): a parser can
     then read its JSON in the same call that fills the slots."""
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     params = names if params is None else list(params)
     exprs = exprs or {}
     lines = []
@@ -44,7 +46,7 @@ def fast_constructor(
     exec(source, namespace)  # noqa: S102 - generated from field names and this package's expressions
     builder = type(
         f"_{cls.__name__}Builder",
-        (cls.__base__,),
+        cls.__bases__,
         {
             "__slots__": tuple(cls.__dict__.get("__slots__", ())),
             "__init__": namespace["__init__"],

@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 from typing import Any, Literal, Mapping, Sequence
 from urllib.parse import quote
 
@@ -222,7 +223,7 @@ class AriClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -------------------------------------------------------------- channels
-    async def list(self) -> list[Channel]:
+    async def list(self) -> builtins.list[Channel]:
         return await self._call("list")  # type: ignore[no-any-return]
 
     async def originate(
@@ -478,7 +479,7 @@ class AriClient:
         )
 
     # --------------------------------------------------------------- bridges
-    async def list_bridges(self) -> list[Bridge]:
+    async def list_bridges(self) -> builtins.list[Bridge]:
         return await self._call("list_bridges")  # type: ignore[no-any-return]
 
     async def create_bridge(

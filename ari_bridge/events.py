@@ -293,7 +293,7 @@ def _unknown(kind: str, app: str, ts: str, ast_id: Any, data: Json) -> UnknownEv
             channel = channel_from_json(raw_channel)
         except (KeyError, TypeError, ValueError, AttributeError):
             channel = None
-    return _n_unknown(kind, app, ts, ast_id, channel, data)  # type: ignore[no-any-return]
+    return _n_unknown(kind, app, ts, ast_id, channel, data)
 
 
 _COMMON = operator.itemgetter("type", "application", "timestamp", "asterisk_id")

@@ -72,11 +72,11 @@ class DialplanCEP(Model):
         if other.__class__ is not DialplanCEP:
             return NotImplemented
         return self is other or (
-            self.priority == other.priority  # type: ignore[attr-defined]
-            and self.exten == other.exten  # type: ignore[attr-defined]
-            and self.app_name == other.app_name  # type: ignore[attr-defined]
-            and self.app_data == other.app_data  # type: ignore[attr-defined]
-            and self.context == other.context  # type: ignore[attr-defined]
+            self.priority == other.priority
+            and self.exten == other.exten
+            and self.app_name == other.app_name
+            and self.app_data == other.app_data
+            and self.context == other.context
         )
 
 
@@ -100,7 +100,7 @@ class Channel(Model):
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not Channel:
             return NotImplemented
-        o: Channel = other  # type: ignore[assignment]
+        o: Channel = other
         return self is o or (
             self.state == o.state
             and self.dialplan == o.dialplan
@@ -180,7 +180,7 @@ def _caller(data: Json | None) -> CallerID:
         found = _CALLERS[key] = _new_caller(data.get("name", ""), data.get("number", ""))
         return found
     except TypeError:  # an unhashable value a newer Asterisk added: just build it
-        return _new_caller(data.get("name", ""), data.get("number", ""))  # type: ignore[no-any-return]
+        return _new_caller(data.get("name", ""), data.get("number", ""))
 
 
 def _dialplan(data: Json | None) -> DialplanCEP:
@@ -200,7 +200,7 @@ def _dialplan(data: Json | None) -> DialplanCEP:
 
 def _build_dialplan(data: Json) -> DialplanCEP:
     get = data.get
-    return _new_dialplan(  # type: ignore[no-any-return]
+    return _new_dialplan(
         get("context", ""), get("exten", ""), get("priority", 0), get("app_name", ""), get("app_data", "")
     )
 

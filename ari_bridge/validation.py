@@ -64,15 +64,15 @@ def _text(param: Param, value: Any) -> str:
 
 
 def _id(param: Param, value: Any) -> str:
-    value = _text(param, value)
-    if not value:
+    text = _text(param, value)
+    if not text:
         raise _fail(param, "must not be empty")
-    if len(value) > MAX_ID_LENGTH:
+    if len(text) > MAX_ID_LENGTH:
         raise _fail(param, f"must be at most {MAX_ID_LENGTH} characters (Asterisk's limit)")
-    if value in (".", ".."):
+    if text in (".", ".."):
         # A URL path cannot name it: every HTTP stack folds it into the parent path.
         raise _fail(param, "cannot be '.' or '..'")
-    return value
+    return text
 
 
 def _int(param: Param, value: Any) -> int:
@@ -96,11 +96,11 @@ def _choice(param: Param, value: Any) -> str:
 
 
 def _endpoint(param: Param, value: Any) -> str:
-    value = _text(param, value)
-    tech, sep, resource = value.partition("/")
+    text = _text(param, value)
+    tech, sep, resource = text.partition("/")
     if not (tech.strip() and sep and resource.strip()):
         raise _fail(param, "must be technology/resource, e.g. PJSIP/alice or Local/100@default")
-    return value
+    return text
 
 
 def _items(param: Param, value: Any) -> list[str]:
@@ -129,13 +129,13 @@ def _media(param: Param, value: Any) -> str:
 
 
 def _dtmf(param: Param, value: Any) -> str:
-    value = _text(param, value)
-    if not value:
+    text = _text(param, value)
+    if not text:
         raise _fail(param, "is required")
-    bad = sorted(set(value) - DTMF_CHARACTERS)
+    bad = sorted(set(text) - DTMF_CHARACTERS)
     if bad:
         raise _fail(param, f"may hold only 0-9 A-D * # and ',' (a pause), not {''.join(bad)!r}")
-    return value
+    return text
 
 
 def _variables(param: Param, value: Any) -> dict[str, str]:
@@ -150,13 +150,13 @@ def _variables(param: Param, value: Any) -> dict[str, str]:
 
 
 def _recording(param: Param, value: Any) -> str:
-    value = _text(param, value)
-    if not value:
+    text = _text(param, value)
+    if not text:
         raise _fail(param, "is required")
     # Asterisk refuses "../escape" (500 "Error parsing request"): say so before asking.
-    if value.startswith("/") or ".." in value.split("/"):
+    if text.startswith("/") or ".." in text.split("/"):
         raise _fail(param, "must be a relative name without '..'")
-    return value
+    return text
 
 
 def _channels(param: Param, value: Any) -> str:
