@@ -95,6 +95,14 @@ class EventStream:
             except asyncio.TimeoutError:
                 pass
 
+    async def wait(self, kind: str | None = None, *, channel: str | None = None, timeout: float = 3.0,
+                   **where: Any) -> dict:
+        """Like `next`, but an event that already arrived (even one skipped) counts too."""
+        for event in self.events:
+            if self.matches(event, kind, channel, where):
+                return event
+        return await self.next(kind, channel=channel, timeout=timeout, **where)
+
     async def quiet(self, seconds: float = 0.2) -> list[dict]:
         """Wait, then return every event not yet consumed (and consume them)."""
         await asyncio.sleep(seconds)
