@@ -26,6 +26,8 @@ def _dumps(message: dict) -> str:
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
+    # No channel-layer inbox per browser: the process's replica hands batches to its sockets directly.
+    channel_layer_alias = "no-layer-per-socket"
     actor: Actor
     rt: runtime.Runtime
 

@@ -111,6 +111,8 @@ ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 DATABASE_URL = _str("DATABASE_URL", "")
 REDIS_URL = _str("REDIS_URL", "")
+# Keys in Redis start with this, so that several installs (or test runs) can share one Redis.
+REDIS_PREFIX = _str("REDIS_PREFIX", "switchboard")
 DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
 # Where the ARI event stream runs: "embedded" in the web process (one process, in-memory
 # layer), or "external" (`manage.py ari_listen`, shared through Redis).

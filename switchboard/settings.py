@@ -89,7 +89,7 @@ if env.REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [env.REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {"hosts": [env.REDIS_URL], "prefix": env.REDIS_PREFIX, "capacity": 1000, "expiry": 30},
         }
     }
 else:

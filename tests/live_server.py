@@ -45,19 +45,28 @@ class LiveDashboard:
         if listener:
             self.procs.append(subprocess.Popen([*manage, "ari_listen"], env=env, cwd=ROOT, stdout=self._log,
                                                stderr=subprocess.STDOUT))
+        self._serve(self.port, workers)
+
+    def _serve(self, port: int, workers: int = 1) -> None:
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers)],
-            env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
-        self._wait_ready()
+             "--port", str(port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers)],
+            env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
+        self._wait_ready(f"http://127.0.0.1:{port}")
 
-    def _wait_ready(self, timeout: float = 30) -> None:
+    def another_worker(self) -> str:
+        """Start one more web process on the same database and channel layer; returns its URL."""
+        port = free_port()
+        self._serve(port)
+        return f"http://127.0.0.1:{port}"
+
+    def _wait_ready(self, url: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if any(p.poll() is not None for p in self.procs):
                 raise RuntimeError(f"the dashboard exited; log:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/login/", timeout=1).status_code == 200:
+                if httpx.get(url + "/login/", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -67,9 +76,9 @@ class LiveDashboard:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-5000:]
 
-    def login(self, username: str, password: str | None = None) -> httpx.Client:
+    def login(self, username: str, password: str | None = None, url: str | None = None) -> httpx.Client:
         """An HTTP client with a session cookie and the CSRF header, as the page has them."""
-        client = httpx.Client(base_url=self.url, timeout=10)
+        client = httpx.Client(base_url=url or self.url, timeout=10)
         page = client.get("/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         response = client.post("/login/", data={"username": username, "password": password or username,

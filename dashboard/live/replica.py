@@ -72,7 +72,15 @@ class Replica:
 
     async def _receive_loop(self) -> None:
         while True:
-            message = await self.layer.receive(self._channel)
+            try:
+                message = await self.layer.receive(self._channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis hiccup: wait, then start over from a snapshot
+                log.exception("the channel layer failed; retrying")
+                await asyncio.sleep(1)
+                await self._request_snapshot()
+                continue
             try:
                 await self._handle(message)
             except Exception:  # noqa: BLE001 - keep the replica alive; a resync repairs it

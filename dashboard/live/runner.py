@@ -100,7 +100,14 @@ class Runner:
 
     async def _request_loop(self) -> None:
         while True:
-            message = await self.layer.receive(broadcast.RUNNER_CHANNEL)
+            try:
+                message = await self.layer.receive(broadcast.RUNNER_CHANNEL)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - Redis hiccup: wait and listen again
+                log.exception("the channel layer failed; retrying")
+                await asyncio.sleep(1)
+                continue
             try:
                 await self._handle(message)
             except Exception:  # noqa: BLE001 - one bad request must not stop the runner
