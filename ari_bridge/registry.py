@@ -308,7 +308,7 @@ class ChannelRegistry:
         if batch is not None and key not in batch:
             batch[key] = old
         self._entries[key] = new
-        out.append(_tuple_new(Change, ("upsert", key, new)))
+        out.append(_upsert(key, new))
 
     def _bury(self, key: Key) -> None:
         tombstones = self._tombstones

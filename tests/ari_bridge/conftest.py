@@ -40,6 +40,17 @@ async def eventually(check: Callable[[], Any], timeout: float = 3.0, interval: f
         await asyncio.sleep(interval)
 
 
+@pytest.fixture(scope="package")
+def simulator() -> Any:
+    """A simulator of this package's own: other packages' tests may leave clients running
+    against the shared one (e.g. a dashboard runtime's event stream reconnecting), and these
+    tests read the request log to prove that nothing was sent."""
+    from ari_sim.testing import running_simulator
+
+    with running_simulator() as instance:
+        yield instance
+
+
 @pytest.fixture
 def config(sim: Any) -> AriServerConfig:
     return AriServerConfig(name="default", url=sim.url, username=sim.username, password=sim.password, app=APP)
