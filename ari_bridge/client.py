@@ -193,7 +193,7 @@ class AriClient:
         Raises the ``errors`` class matching an error answer, ``AriUnreachable`` or
         ``AriTimeout``. GETs are tried again on those (not on 4xx)."""
         tries = self._get_tries if method == "GET" else 1
-        kwargs: dict[str, Any] = {"params": params}
+        kwargs: dict[str, Any] = {"params": params or None}  # an empty mapping still costs a URL rebuild
         if body is not None:
             kwargs["content"] = orjson.dumps(body)
             kwargs["headers"] = {"Content-Type": "application/json"}
