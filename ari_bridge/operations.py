@@ -231,4 +231,3 @@ OPERATIONS: dict[str, Operation] = {
     )
 }
 
-CHANNEL_OPERATIONS = tuple(op for op in OPERATIONS.values() if op.spec)
