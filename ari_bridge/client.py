@@ -489,7 +489,9 @@ class AriClient:
         bridge_id: str | None = None,
         name: str | None = None,
     ) -> Bridge:
-        return await self._call("create_bridge", type=type, bridge_id=bridge_id, name=name)  # type: ignore[no-any-return]
+        return await self._call(  # type: ignore[no-any-return]
+            "create_bridge", type=type, bridge_id=bridge_id, name=name
+        )
 
     async def get_bridge(self, bridge_id: str) -> Bridge:
         return await self._call("get_bridge", bridge_id=bridge_id)  # type: ignore[no-any-return]

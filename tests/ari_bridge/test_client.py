@@ -138,7 +138,8 @@ async def test_snoop(client: AriClient, in_stasis: StasisFactory, registry: Chan
     assert spy.name.startswith(f"Snoop/{channel_id}-")
     whisper = await client.snoop_channel_with_id(channel_id, snoop_id="snoop-1", app=APP, whisper="out")
     assert whisper.id == "snoop-1"
-    await eventually(lambda: registry.get(("default", channel_id)).snooped_by == {spy.id, "snoop-1"})  # type: ignore[union-attr]
+    target = ("default", channel_id)
+    await eventually(lambda: (e := registry.get(target)) and e.snooped_by == {spy.id, "snoop-1"})
 
 
 async def test_move_continue_redirect(client: AriClient, in_stasis: StasisFactory,

@@ -59,7 +59,8 @@ async def test_drop_and_restart_resyncs_exactly(config: AriServerConfig, client:
         await stream.wait_for("live", timeout=5)
         inbound = sim.control("POST", "/_sim/calls", {"from": "PJSIP/alice", "exten": "100"})
         originated = await client.originate(endpoint="Local/100@default", app=APP)
-        await eventually(lambda: len(registry) == 3 and registry.get(("default", originated.id)).stasis_app)  # type: ignore[union-attr]
+        key = ("default", originated.id)
+        await eventually(lambda: len(registry) == 3 and (e := registry.get(key)) and e.stasis_app)
         before = set(registry.keys())
         assert ("default", inbound["id"]) in before
 
