@@ -1,6 +1,20 @@
 """Shared fixtures: every test talks to a real simulator over real HTTP and WebSocket."""
 import pytest
 
+BROWSER_FIXTURES = {"page", "browser", "context", "ui"}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: Playwright's sync API leaves an event loop running in the main thread,
+    and pytest-asyncio tests after it would fail ("Runner.run() cannot be called from a running event
+    loop"). A stable sort, so the order within each group is kept."""
+    def is_browser(item) -> bool:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        return item.get_closest_marker("browser") is not None or bool(BROWSER_FIXTURES & fixtures)
+
+    items.sort(key=is_browser)
+
 
 @pytest.fixture(scope="session")
 def simulator():
