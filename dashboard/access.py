@@ -54,6 +54,11 @@ class Actor:
         except Exception:  # noqa: BLE001 - a missing profile row means no endpoint
             return ""
 
+    @cached_property
+    def extension(self) -> str:
+        profile = getattr(self.user, "profile", None)
+        return profile.extension if profile else ""
+
     @property
     def sees_all(self) -> bool:
         return "see_all_channels" in self.perms

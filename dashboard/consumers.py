@@ -9,9 +9,12 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from django.conf import settings
+
 from . import runtime, services
 from .access import Actor
 from .presenters import present
+from .sessions import visible_sessions
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # `now` lets the page tick durations against the server's clock, not a skewed PC's.
         await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers, "now": time.time()}))
         await self._send_snapshot()
+        await self.send(_dumps({"type": "sessions",
+                                "sessions": visible_sessions(self.actor, self.rt.replica.sessions.values())}))
         self.rt.replica.listeners.add(self)
         self.sender = asyncio.create_task(self._sender())
 
@@ -74,7 +79,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def _present(self, entries) -> list[dict]:
         service = self.rt.service
-        return [present(e, service) for e in entries]
+        # Agents are not told they are being listened to unless the site says so.
+        hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
+        return [present(e, service, hide_monitoring=hide) for e in entries]
 
     async def _send_snapshot(self) -> None:
         entries = self._visible(self.rt.replica.registry.values())
@@ -124,6 +131,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     "upsert": self._present(visible),
                     "remove": [f"{s}:{c}" for s, c in gone],
                 }))
+        changed = [s for b in batches for s in b.sessions]
+        ended = [i for b in batches for i in b.ended_sessions]
+        if changed or ended:
+            mine = visible_sessions(self.actor, changed)
+            if mine or ended:
+                await self.send(_dumps({"type": "sessions", "upsert": mine, "remove": ended}))
         if self.watch:
             items = [item for b in batches for item in b.events if item["uid"] == self.watch]
             if items:

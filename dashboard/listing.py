@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.conf import settings
+
 from . import audit, runtime
 from .access import Actor
 from .models import AuditEntry
@@ -57,7 +59,8 @@ def list_channels(actor: Actor, query: Mapping) -> dict:
         own = rt.replica.own_keys(actor.endpoint)
         mine = [e for e in everything if actor.can_see(e, own)]
         total, entries = len(mine), mine[offset:offset + limit]
-    return {"count": total, "results": [present(e, rt.service) for e in entries]}
+    hide = not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
+    return {"count": total, "results": [present(e, rt.service, hide_monitoring=hide) for e in entries]}
 
 
 def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
@@ -73,4 +76,4 @@ def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
                      channel_id=channel_id, channel_name=entry.channel.name, status=403, message=message,
                      source="api")
         raise ActionError(403, message, "forbidden")
-    return present(entry, rt.service)
+    return present(entry, rt.service, hide_monitoring=not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS)

@@ -10,6 +10,8 @@ class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     # The user's own phone, as ARI names it (e.g. PJSIP/alice); agents see calls of this endpoint.
     endpoint = models.CharField(max_length=80, blank=True)
+    # The number others see when this user calls out (click-to-call's caller id).
+    extension = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.endpoint or 'no endpoint'})"

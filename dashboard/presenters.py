@@ -49,7 +49,10 @@ def channel_to_dict(entry, blocked: dict[str, str] | None = None) -> dict:
     }
 
 
-def present(entry, service) -> dict:
+def present(entry, service, *, hide_monitoring: bool = False) -> dict:
     """The channel as the pages see it, with the actions its state rules out and why."""
     blocked = {name: reason for name, reason in service.applicable_actions(entry).items() if reason}
-    return channel_to_dict(entry, blocked)
+    data = channel_to_dict(entry, blocked)
+    if hide_monitoring:
+        data["flags"]["snooped_by"] = []
+    return data

@@ -14,7 +14,7 @@ from ari_bridge import errors as ari_errors
 
 from . import audit, runtime
 from .access import Actor, Denied
-from .actions import ACTIONS, CLICK_TO_CALL, Action, Param
+from .actions import ACTIONS, Action, Param
 from .models import AuditEntry
 
 
@@ -173,32 +173,3 @@ def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: s
         raise
     audit.record(outcome=AuditEntry.Outcome.OK, status=200 if result is not None else 204, **audit_fields)
     return to_json(result)
-
-
-def click_to_call(actor: Actor, destination: str, *, source: str = "api") -> Any:
-    """Ring the user's own phone, then the destination through the dialplan."""
-    audit_fields = {"actor": actor, "action": CLICK_TO_CALL, "params": {"destination": destination}, "source": source}
-    if not actor.may(CLICK_TO_CALL):
-        reason = ("you have no phone endpoint in your profile" if CLICK_TO_CALL in actor.perms
-                  else f"your role ({actor.role_label}) may not place calls")
-        audit.record(outcome=AuditEntry.Outcome.DENIED, status=403, message=reason, **audit_fields)
-        raise ActionError(403, reason, "forbidden")
-    destination = (destination or "").strip()
-    if not destination or not all(c.isdigit() or c in "*#+" for c in destination):
-        message = "destination must be a number or extension (digits, * # +)"
-        audit.record(outcome=AuditEntry.Outcome.INVALID, status=400, message=message, **audit_fields)
-        raise ActionError(400, message, "invalid", "destination")
-    server = settings.ARI_SERVERS[0].name
-    audit_fields["server"] = server
-    try:
-        channel = runtime.call(runtime.get().service.originate(
-            server, endpoint=actor.endpoint, extension=destination, context=settings.CLICK_TO_CALL_CONTEXT,
-            caller_id=f'"{actor.username}" <{destination}>', timeout=30))
-    except ari_errors.AriError as exc:
-        err = _from_ari(exc)
-        audit.record(outcome=AuditEntry.Outcome.FAILED, status=err.status, message=err.message, **audit_fields)
-        raise err from None
-    audit.record(outcome=AuditEntry.Outcome.OK, status=200, channel_id=channel.id, channel_name=channel.name,
-                 **audit_fields)
-    return to_json(channel)
-

@@ -18,6 +18,10 @@ urlpatterns = [
     path("api/v1/me", api.MeApi.as_view()),
     path("api/v1/audit", api.AuditApi.as_view()),
     path("api/v1/click-to-call", api.ClickToCallApi.as_view()),
+    path("api/v1/monitor", api.MonitorApi.as_view()),
+    path("api/v1/sessions", api.SessionsApi.as_view()),
+    path("api/v1/sessions/<str:session_id>/mode", api.SessionModeApi.as_view()),
+    path("api/v1/sessions/<str:session_id>/stop", api.SessionStopApi.as_view()),
     path("api/v1/channels", api.ChannelsRootApi.as_view()),
     # Channel-creating operations come before the <path:channel_id> patterns that would swallow them.
     *[path(f"api/v1/channels/{name}", view.as_view()) for name, view in api.CREATE_VIEWS.items()],

@@ -120,3 +120,43 @@ ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
 # Dialplan context where click-to-call sends the destination number.
 CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "default")
+CLICK_TO_CALL_AGENT_RING_SECONDS = _int("CLICK_TO_CALL_AGENT_RING_SECONDS", 20)
+CLICK_TO_CALL_DEST_RING_SECONDS = _int("CLICK_TO_CALL_DEST_RING_SECONDS", 45)
+MONITOR_RING_SECONDS = _int("MONITOR_RING_SECONDS", 20)
+# Call centres do not tell agents they are being listened to; some sites must.
+MONITOR_VISIBLE_TO_AGENTS = _bool("MONITOR_VISIBLE_TO_AGENTS", False)
+# The call-routing Stasis app: ring the caller while the destination rings (or answer first).
+ROUTER_RING_SECONDS = _int("ROUTER_RING_SECONDS", 30)
+ROUTER_ANSWER_FIRST = _bool("ROUTER_ANSWER_FIRST", False)
+
+
+def _json(name: str, default):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be JSON: {exc}") from None
+
+
+@dataclass(frozen=True)
+class DialRules:
+    """What click-to-call may dial: patterns after normalisation, a prefix for outside lines, block lists."""
+
+    internal: str  # regex of internal extensions, dialled as they are
+    external: str  # regex of outside numbers (after '+' became plus_prefix)
+    outbound_prefix: str  # put before outside numbers (e.g. "9")
+    plus_prefix: str  # what a leading '+' becomes (international access code)
+    blocked: dict  # role -> list of regexes refused for that role ("*" applies to every role)
+
+
+def dial_rules() -> DialRules:
+    return DialRules(
+        internal=_str("DIAL_INTERNAL_PATTERN", r"^[0-9*#]{2,6}$"),
+        external=_str("DIAL_EXTERNAL_PATTERN", r"^[0-9]{7,16}$"),
+        outbound_prefix=_str("DIAL_OUTBOUND_PREFIX", ""),
+        plus_prefix=_str("DIAL_PLUS_PREFIX", "00"),
+        # Premium-rate ranges by default: UK 09, US/CA 1-900, FR 089, DE 0900, international 00-900.
+        blocked=_json("DIAL_BLOCKED", {"*": [r"^09", r"^1?900", r"^089", r"^0900", r"^00[0-9]{1,3}900"]}),
+    )

@@ -61,7 +61,7 @@ def main() -> None:
         if use_sim:
             print(f"  ARI simulator with demo traffic at http://{SIM_HOST}:{SIM_PORT}/ari (dashboard / dashboard-secret)")
         print("  Demo logins (user / password, role, phone):")
-        for username, password, role, endpoint in DEMO_USERS:
+        for username, password, role, endpoint, _ in DEMO_USERS:
             print(f"    {username} / {password}   {role}, {endpoint}")
         print("  Press Ctrl-C to stop.")
         print(flush=True)

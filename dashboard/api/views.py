@@ -6,10 +6,11 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import listing, services
+from .. import listing, runtime, services, sessions
 from ..access import Actor
 from ..actions import ACTIONS, Action, Param
 from ..auditlog import filtered_entries
+from ..workflows.monitor import MODES
 
 SERVER_PARAM = OpenApiParameter("server", str, description="Asterisk server name; optional with one server")
 
@@ -106,10 +107,45 @@ CREATE_VIEWS = {name: _create_view(a) for name, a in ACTIONS.items() if not a.on
 
 
 class ClickToCallApi(APIView):
+    """Ring the user's own phone, then the destination; returns the session that shows its progress."""
+
     @extend_schema(request=inline_serializer("ClickToCallRequest", {"destination": serializers.CharField()}),
                    responses={200: dict})
     def post(self, request):
-        return Response(services.click_to_call(_actor(request), str(_payload(request).get("destination", ""))))
+        return Response(sessions.click_to_call(_actor(request), str(_payload(request).get("destination", ""))))
+
+
+class MonitorApi(APIView):
+    """Listen to (or whisper into, or barge in on) a call from the supervisor's own phone."""
+
+    @extend_schema(request=inline_serializer("MonitorRequest", {
+        "channel": serializers.CharField(), "server": serializers.CharField(required=False),
+        "mode": serializers.ChoiceField(choices=MODES, default="listen")}), responses={200: dict})
+    def post(self, request):
+        data = _payload(request)
+        return Response(sessions.monitor_start(_actor(request), server=data.get("server"),
+                                               channel_id=str(data.get("channel", "")),
+                                               mode=str(data.get("mode") or "listen")))
+
+
+class SessionsApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        rt = runtime.get()
+        return Response({"results": sessions.visible_sessions(_actor(request), rt.replica.sessions.values())})
+
+
+class SessionModeApi(APIView):
+    @extend_schema(request=inline_serializer("SessionModeRequest", {"mode": serializers.ChoiceField(choices=MODES)}),
+                   responses={200: dict})
+    def post(self, request, session_id: str):
+        return Response(sessions.session_mode(_actor(request), session_id, str(_payload(request).get("mode", ""))))
+
+
+class SessionStopApi(APIView):
+    @extend_schema(request=None, responses={200: dict})
+    def post(self, request, session_id: str):
+        return Response(sessions.session_stop(_actor(request), session_id))
 
 
 class MeApi(APIView):

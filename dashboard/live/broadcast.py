@@ -13,15 +13,19 @@ SNAPSHOT = "live.snapshot"
 RUNNER_HELLO = "live.hello"
 SNAPSHOT_REQUEST = "runner.snapshot"
 FLAG = "runner.flag"
+COMMAND = "runner.command"
+REPLY = "live.reply"
 
 SNAPSHOT_CHUNK = 2000
 
 
 async def publish_diff(layer, *, seq: int, upsert: list[dict], remove: list[list[str]], events: list[dict],
-                       servers: dict | None) -> None:
+                       servers: dict | None, sessions: dict | None = None) -> None:
     message: dict[str, Any] = {"type": DIFF, "seq": seq, "upsert": upsert, "remove": remove, "events": events}
     if servers is not None:
         message["servers"] = servers
+    if sessions:
+        message["sessions"] = sessions  # {"upsert": [session, ...], "remove": [id, ...]}
     await layer.group_send(LIVE_GROUP, message)
 
 
@@ -30,12 +34,13 @@ async def announce_runner(layer, *, seq: int) -> None:
     await layer.group_send(LIVE_GROUP, {"type": RUNNER_HELLO, "seq": seq})
 
 
-async def send_snapshot(layer, reply_to: str, *, request_id: str, seq: int, entries: list[dict], servers: dict) -> None:
+async def send_snapshot(layer, reply_to: str, *, request_id: str, seq: int, entries: list[dict], servers: dict,
+                        sessions: list[dict]) -> None:
     chunks = [entries[i:i + SNAPSHOT_CHUNK] for i in range(0, len(entries), SNAPSHOT_CHUNK)] or [[]]
     for n, chunk in enumerate(chunks):
         await layer.send(reply_to, {
             "type": SNAPSHOT, "request_id": request_id, "seq": seq, "entries": chunk,
-            "servers": servers, "last": n == len(chunks) - 1,
+            "servers": servers, "sessions": sessions, "last": n == len(chunks) - 1,
         })
 
 
@@ -46,3 +51,18 @@ async def request_snapshot(layer, *, reply_to: str, request_id: str) -> None:
 async def send_flag(layer, *, server: str, channel_id: str, action: str, params: dict) -> None:
     await layer.send(RUNNER_CHANNEL, {"type": FLAG, "server": server, "channel_id": channel_id,
                                       "action": action, "params": params})
+
+
+async def send_command(layer, *, reply_to: str, request_id: str, name: str, args: dict) -> None:
+    await layer.send(RUNNER_CHANNEL, {"type": COMMAND, "reply_to": reply_to, "request_id": request_id,
+                                      "name": name, "args": args})
+
+
+async def send_reply(layer, reply_to: str, *, request_id: str, result: dict | None = None,
+                     error: tuple[int, str] | None = None) -> None:
+    message: dict[str, Any] = {"type": REPLY, "request_id": request_id}
+    if error is not None:
+        message["status"], message["message"] = error
+    else:
+        message["result"] = result
+    await layer.send(reply_to, message)

@@ -31,6 +31,8 @@ class Batch:
     remove: list[Key] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     servers: dict | None = None
+    sessions: list[dict] = field(default_factory=list)  # workflow sessions that changed
+    ended_sessions: list[str] = field(default_factory=list)  # ids of sessions that are gone
     resync: bool = False  # the whole state was replaced: listeners should send a fresh snapshot
 
 
@@ -39,7 +41,9 @@ class Replica:
         self.layer = layer
         self.registry = ChannelRegistry()
         self.servers: dict[str, dict] = {}
+        self.sessions: dict[str, dict] = {}  # workflow sessions (monitoring, click-to-call) by id
         self.listeners: set = set()
+        self._replies: dict[str, asyncio.Future] = {}
         self.ready = asyncio.Event()
         self._channel: str | None = None
         self._seq = 0
@@ -101,6 +105,10 @@ class Replica:
             await self._on_snapshot_chunk(message)
         elif kind == broadcast.RUNNER_HELLO:
             await self._request_snapshot()
+        elif kind == broadcast.REPLY:
+            future = self._replies.pop(message["request_id"], None)
+            if future is not None and not future.done():
+                future.set_result(message)
 
     async def _on_snapshot_chunk(self, message: dict) -> None:
         if self._snapshot is None or message["request_id"] != self._snapshot["request_id"]:
@@ -116,6 +124,7 @@ class Replica:
         for data in entries:
             self._put(LiveChannel.from_dict(data))
         self.servers = message["servers"]
+        self.sessions = {s["id"]: s for s in message.get("sessions", [])}
         self._seq = message["seq"]
         buffered, self._buffer = self._buffer, []
         self.ready.set()
@@ -137,6 +146,13 @@ class Replica:
         if "servers" in message:
             self.servers = message["servers"]
             batch.servers = self.servers
+        if "sessions" in message:
+            for session in message["sessions"]["upsert"]:
+                self.sessions[session["id"]] = session
+            for session_id in message["sessions"]["remove"]:
+                self.sessions.pop(session_id, None)
+            batch.sessions = message["sessions"]["upsert"]
+            batch.ended_sessions = message["sessions"]["remove"]
         for item in batch.events:
             server, _, channel_id = item["uid"].partition(":")
             if (server, channel_id) not in self.registry:
@@ -146,6 +162,18 @@ class Replica:
                 history = self.timeline[item["uid"]] = deque(maxlen=TIMELINE_LENGTH)
             history.append(item)
         self._notify(batch)
+
+    async def command(self, name: str, args: dict, timeout: float = 10.0) -> dict:
+        """Ask the runner to do something (start a workflow...) and wait for its answer."""
+        request_id = uuid.uuid4().hex
+        future = asyncio.get_running_loop().create_future()
+        self._replies[request_id] = future
+        await broadcast.send_command(self.layer, reply_to=self._channel, request_id=request_id, name=name,
+                                     args=args)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._replies.pop(request_id, None)
 
     # -- registry + indexes -------------------------------------------------------------------
 

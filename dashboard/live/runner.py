@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ari_bridge import ChannelRegistry, EventStream
+from ari_bridge import AriClient, ChannelRegistry, EventStream
 
+from ..workflows.engine import CommandError, Workflows
 from . import broadcast
 from .timeline import describe
 
@@ -24,10 +25,14 @@ class Runner:
         self.flush_s = flush_ms / 1000
         self.registry = ChannelRegistry()
         self.servers = {s.name: {"state": "connecting", "detail": ""} for s in servers}
+        self.clients = {s.name: AriClient(s) for s in servers}
         self.streams = [
-            EventStream(s, self.registry, on_state=self._state_callback(s.name), on_event=self._on_event)
+            EventStream(s, self.registry, on_state=self._state_callback(s.name), on_event=self._on_event,
+                        client=self.clients[s.name])
             for s in servers
         ]
+        self.workflows = Workflows(self.clients, {s.name: s for s in servers}, self.registry, self._on_session)
+        self._sessions: dict[str, dict | None] = {}
         self.registry.subscribe(self._on_changes)
         self.seq = 0
         self._pending: dict[tuple[str, str], object] = {}
@@ -54,6 +59,11 @@ class Runner:
         item = describe(server, event)
         if item is not None:
             self._events.append(item)
+        self.workflows.on_event(server, event)
+
+    def _on_session(self, session: dict | None, session_id: str) -> None:
+        self._sessions[session_id] = session  # None: the session is over and gone
+        self._wake.set()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -65,8 +75,11 @@ class Runner:
             await stream.start()
 
     async def stop(self) -> None:
+        await self.workflows.stop()
         for stream in self.streams:
             await stream.stop()
+        for client in self.clients.values():
+            await client.aclose()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -86,17 +99,20 @@ class Runner:
                 log.exception("publishing a live diff failed")
 
     async def flush(self) -> None:
-        if not (self._pending or self._events or self._servers_changed):
+        if not (self._pending or self._events or self._servers_changed or self._sessions):
             return
         pending, self._pending = self._pending, {}
         events, self._events = self._events, []
+        sessions, self._sessions = self._sessions, {}
         servers = dict(self.servers) if self._servers_changed else None
         self._servers_changed = False
         upsert = [entry.to_dict() for entry in pending.values() if entry is not None]
         remove = [list(key) for key, entry in pending.items() if entry is None]
         self.seq += 1
+        session_changes = {"upsert": [s for s in sessions.values() if s is not None],
+                           "remove": [i for i, s in sessions.items() if s is None]} if sessions else None
         await broadcast.publish_diff(self.layer, seq=self.seq, upsert=upsert, remove=remove, events=events,
-                                     servers=servers)
+                                     servers=servers, sessions=session_changes)
 
     async def _request_loop(self) -> None:
         while True:
@@ -120,7 +136,17 @@ class Runner:
             await self.flush()
             entries = [entry.to_dict() for entry in self.registry.values()]
             await broadcast.send_snapshot(self.layer, message["reply_to"], request_id=message["request_id"],
-                                          seq=self.seq, entries=entries, servers=dict(self.servers))
+                                          seq=self.seq, entries=entries, servers=dict(self.servers),
+                                          sessions=self.workflows.sessions())
         elif kind == broadcast.FLAG:
             self.registry.record_action(message["server"], message["channel_id"], message["action"],
                                         **message.get("params", {}))
+        elif kind == broadcast.COMMAND:
+            try:
+                result = await self.workflows.command(message["name"], message["args"])
+            except CommandError as err:
+                await broadcast.send_reply(self.layer, message["reply_to"], request_id=message["request_id"],
+                                           error=(err.status, err.message))
+            else:
+                await broadcast.send_reply(self.layer, message["reply_to"], request_id=message["request_id"],
+                                           result=result)

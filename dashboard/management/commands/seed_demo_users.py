@@ -6,13 +6,13 @@ from django.core.management.base import BaseCommand
 from dashboard.models import Profile
 from dashboard.roles import ADMIN, AGENT, NOC, SUPERVISOR
 
-# username, password, role, endpoint
+# username, password, role, endpoint, extension (the simulator's phones have these numbers)
 DEMO_USERS = [
-    ("supervisor", "supervisor", SUPERVISOR, "PJSIP/supervisor1"),
-    ("agent", "agent", AGENT, "PJSIP/alice"),
-    ("agent2", "agent2", AGENT, "PJSIP/bob"),
-    ("noc", "noc", NOC, "PJSIP/noc1"),
-    ("admin", "admin", ADMIN, "PJSIP/admin1"),
+    ("supervisor", "supervisor", SUPERVISOR, "PJSIP/supervisor1", "2001"),
+    ("agent", "agent", AGENT, "PJSIP/alice", "1001"),
+    ("agent2", "agent2", AGENT, "PJSIP/bob", "1002"),
+    ("noc", "noc", NOC, "PJSIP/noc1", "3001"),
+    ("admin", "admin", ADMIN, "PJSIP/admin1", "9001"),
 ]
 
 
@@ -21,13 +21,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         User = get_user_model()
-        for username, password, role, endpoint in DEMO_USERS:
+        for username, password, role, endpoint, extension in DEMO_USERS:
             user, created = User.objects.get_or_create(username=username)
             if created:
                 user.set_password(password)
                 user.is_staff = user.is_superuser = role == ADMIN
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
-            Profile.objects.get_or_create(user=user, defaults={"endpoint": endpoint})
+            Profile.objects.get_or_create(user=user, defaults={"endpoint": endpoint, "extension": extension})
             state = "created" if created else "exists"
             self.stdout.write(f"  {role:<10} {username} / {password}  (phone {endpoint}, {state})")
