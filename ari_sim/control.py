@@ -40,6 +40,9 @@ def setup(app: web.Application, sim: "Simulator") -> None:
     route("POST", "/_sim/calls", api.place_call)
     route("GET", "/_sim/traffic", api.get_traffic)
     route("POST", "/_sim/traffic", api.set_traffic)
+    from .bench import BenchApi  # load for bench/ (imports this module)
+
+    route("*", "/_sim/bench/{what}", BenchApi(sim).handle)
 
 
 def _guard(handler):
