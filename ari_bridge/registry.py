@@ -7,6 +7,14 @@ only from what the dashboard itself did). Entries are immutable ``LiveChannel`` 
 replaced on change; every mutation returns the ``Change`` list it caused and hands the same
 list to the subscribers, and a mutation that changes nothing visible returns ``[]``.
 
+Times the stuck-channel rules need are kept from events as well: ``state_since`` (when the
+current state began), ``app_since`` (when it entered its Stasis application), ``unbridged_since``
+(since when it is in no bridge) and ``rtp_idle_since`` (since when the received-packet count
+that ``record_rtp`` is fed has not grown). A channel first seen on a resync has no history:
+each time is then ``now`` (a lower bound, so that no rule overstates it), except ``state_since``
+of a channel that has not been answered yet (Down, Ring, Ringing...): a channel never returns
+to those states, so it has been unanswered since its ``creationtime``.
+
 Threading: mutate from one thread (the event loop that runs the streams). Readers on other
 threads may call ``get``/``values``/``len``: each returns a consistent snapshot under the GIL.
 """
@@ -38,6 +46,11 @@ _DIRECTIONS = {"both": frozenset({"in", "out"}), "in": frozenset({"in"}), "out":
 _EMPTY: frozenset[str] = frozenset()
 # ARI marks an API hangup with cause 32 and an unknown one with 0: neither is the real cause.
 _NOT_A_CAUSE = (None, 0, 32)
+# States a channel has only before it is answered (it never comes back to them): one first seen
+# in such a state on a resync has been unanswered since its creation.
+UNANSWERED_STATES = frozenset(
+    {"Down", "Rsrvd", "Rsrved", "OffHook", "Dialing", "Dialing Offhook", "Pre-ring", "Ring", "Ringing"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,10 @@ class LiveChannel:
     last_event_at: float = 0.0
     hangup_cause: int | None = None  # a Q.850 cause a ChannelHangupRequest gave
     dashboard_flags: frozenset[str] = _EMPTY  # flags known only from our own requests
+    state_since: float = 0.0  # when the current state began
+    app_since: float | None = None  # when it entered its Stasis app; None = in no app
+    unbridged_since: float | None = None  # since when it is in no bridge; None = in a bridge
+    rtp_idle_since: float | None = None  # since when no RTP packet came in; None = unknown or flowing
 
     @property
     def key(self) -> Key:
@@ -100,6 +117,10 @@ class LiveChannel:
             "last_event_at": self.last_event_at,
             "hangup_cause": self.hangup_cause,
             "dashboard_flags": sorted(self.dashboard_flags),
+            "state_since": self.state_since,
+            "app_since": self.app_since,
+            "unbridged_since": self.unbridged_since,
+            "rtp_idle_since": self.rtp_idle_since,
         }
 
     @classmethod
@@ -123,7 +144,15 @@ class LiveChannel:
             last_event_at=float(data.get("last_event_at", 0.0)),
             hangup_cause=data.get("hangup_cause"),
             dashboard_flags=frozenset(data.get("dashboard_flags", ())),
+            state_since=float(data.get("state_since", 0.0)),
+            app_since=_optional_float(data.get("app_since")),
+            unbridged_since=_optional_float(data.get("unbridged_since")),
+            rtp_idle_since=_optional_float(data.get("rtp_idle_since")),
         )
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 class Change(NamedTuple):
@@ -142,6 +171,12 @@ _with_snapshot = fast_constructor(
     LiveChannel,
     params=("old", "channel", "last_event_at"),
     exprs={name: f"old.{name}" for name in _FIELDS},
+)
+# ... and the same with a new state, which began now.
+_with_new_state = fast_constructor(
+    LiveChannel,
+    params=("old", "channel", "last_event_at"),
+    exprs={**{name: f"old.{name}" for name in _FIELDS}, "state_since": "last_event_at"},
 )
 _tuple_new = tuple.__new__
 
@@ -168,6 +203,18 @@ def _differs(entry: LiveChannel, want: dict[str, Any]) -> dict[str, Any] | None:
     """The part of ``want`` that ``entry`` does not already have (None when nothing)."""
     diff = {k: v for k, v in want.items() if getattr(entry, k) != v}
     return diff or None
+
+
+def _times(old: LiveChannel, changes: dict[str, Any], now: float) -> dict[str, Any]:
+    """Add to ``changes`` (fields that differ from ``old``) the times that move with them."""
+    if "stasis_app" in changes:
+        changes["app_since"] = None if changes["stasis_app"] is None else now
+    if "bridge_ids" in changes:
+        if changes["bridge_ids"]:
+            changes["unbridged_since"] = None
+        elif old.unbridged_since is None:
+            changes["unbridged_since"] = now
+    return changes
 
 
 def snoop_target(channel: Channel) -> str | None:
@@ -234,6 +281,8 @@ class ChannelRegistry:
         self._tombstones: dict[Key, None] = {}
         self._snoops: dict[Key, set[str]] = {}  # target key -> snoop channel ids
         self._members: dict[tuple[str, str], set[str]] = {}  # (server, bridge id) -> channel ids
+        # RTP samples (record_rtp): key -> (received packets, when that count was first seen).
+        self._rtp: dict[Key, tuple[int, float]] = {}
         self._subscribers: tuple[Subscriber, ...] = ()
         self._batch: dict[Key, LiveChannel | None] | None = None
 
@@ -324,6 +373,7 @@ class ChannelRegistry:
             self._batch[key] = old
         self._bury(key)
         out.append(_removal(key))
+        self._rtp.pop(key, None)
         server, channel_id = key
         for bridge_id in old.bridge_ids:
             members = self._members.get((server, bridge_id))
@@ -344,11 +394,13 @@ class ChannelRegistry:
             self._change(target, out, snooped_by=frozenset(self._snoops.get(target_key, ())))
 
     def _fresh(self, server: str, channel: Channel, now: float) -> LiveChannel:
-        """A new entry for a channel first seen now (not stored)."""
+        """A new entry for a channel first seen now (not stored), in no app and no bridge."""
+        created = epoch(channel.creationtime) or now
         return _new_entry(
             server, channel, None, False, None, _EMPTY, None, False, False,
             frozenset(self._snoops.get((server, channel.id), ())), snoop_target(channel),
-            _EMPTY, _EMPTY, _EMPTY, epoch(channel.creationtime) or now, now, None, _EMPTY,
+            _EMPTY, _EMPTY, _EMPTY, created, now, None, _EMPTY,
+            created if channel.state in UNANSWERED_STATES else now, None, now, None,
         )
 
     def _insert(self, key: Key, entry: LiveChannel, out: list[Change]) -> None:
@@ -373,19 +425,23 @@ class ChannelRegistry:
             if rule is not None:
                 changes = rule(new)
                 if changes:
-                    new = _replace(new, **changes)
+                    new = _replace(new, **_times(new, changes, now))
             self._insert(key, new, out)
             return new
         changes = rule(old) if rule is not None else None
+        known = old.channel
         if changes:
-            new = _replace(old, channel=channel, last_event_at=now, **changes)
-        else:
-            known = old.channel
-            if known is channel or known == channel:
-                if now - old.last_event_at < self._resolution:
-                    return old
-                channel = known
+            if channel.state != known.state:
+                changes["state_since"] = now
+            new = _replace(old, channel=channel, last_event_at=now, **_times(old, changes, now))
+        elif known is channel or known == channel:
+            if now - old.last_event_at < self._resolution:
+                return old
+            new = _with_snapshot(old, known, now)
+        elif channel.state == known.state:
             new = _with_snapshot(old, channel, now)
+        else:
+            new = _with_new_state(old, channel, now)
         # self._set(key, new, old, out), inlined: half of all events come through here.
         batch = self._batch
         if batch is not None and key not in batch:
@@ -394,10 +450,12 @@ class ChannelRegistry:
         out.append(_tuple_new(Change, ("upsert", key, new)))
         return new
 
-    def _change(self, entry: LiveChannel, out: list[Change], **changes: Any) -> None:
+    def _change(self, entry: LiveChannel, out: list[Change], _now: float | None = None, **changes: Any) -> None:
         """Change fields of an entry that no snapshot came with."""
         diff = _differs(entry, changes)
         if diff:
+            if "bridge_ids" in diff or "stasis_app" in diff:
+                _times(entry, diff, self._clock() if _now is None else _now)
             self._set(entry.key, _replace(entry, **diff), entry, out)
 
     # ------------------------------------------------------------------ events
@@ -545,7 +603,7 @@ class ChannelRegistry:
         for channel_id in self._members.pop((server, bridge_id), set()) | set(event.bridge.channels):
             entry = self._entries.get((server, channel_id))
             if entry is not None and bridge_id in entry.bridge_ids:
-                self._change(entry, out, bridge_ids=entry.bridge_ids - {bridge_id})
+                self._change(entry, out, now, bridge_ids=entry.bridge_ids - {bridge_id})
 
     # ------------------------------------------------------------------ resync
     def resync(
@@ -604,7 +662,8 @@ class ChannelRegistry:
             if bridged is not None:
                 fresh["bridge_ids"] = frozenset(bridged.get(channel.id, ()))
             if old is None:
-                self._set(key, _replace(self._fresh(server, channel, now), **fresh), None, out)
+                new = self._fresh(server, channel, now)
+                self._set(key, _replace(new, **_times(new, fresh, now)), None, out)
                 continue
             if alive_playbacks is not None:
                 fresh["playbacks"] = old.playbacks & alive_playbacks
@@ -614,7 +673,9 @@ class ChannelRegistry:
                 fresh.update(_cleared_dashboard_flags(old))
             diff = _differs(old, fresh)
             if diff:
-                self._set(key, _replace(old, last_event_at=now, **diff), old, out)
+                if channel.state != old.channel.state:
+                    diff["state_since"] = now
+                self._set(key, _replace(old, last_event_at=now, **_times(old, diff, now)), old, out)
         self._publish(out)
         return out
 
@@ -659,6 +720,37 @@ class ChannelRegistry:
         self._publish(out)
         return out
 
+    # ------------------------------------------------------------------- RTP
+    def record_rtp(self, server: str, channel_id: str, rxcount: int | None,
+                   now: float | None = None) -> list[Change]:
+        """Record a sample of the packets a channel has received (RTP statistics' ``rxcount``).
+
+        While the count grows ``rtp_idle_since`` is None; once a sample shows the same count as
+        the one before, it is the time that count was first seen (no packet came in since then,
+        give or take one sampling interval). A smaller count (a new RTP session) starts over, and
+        None forgets the samples (e.g. while the call is on hold, when no RTP is expected). Only
+        a change of ``rtp_idle_since`` is a change: a count that keeps growing publishes nothing.
+        A channel the registry does not know is ignored."""
+        key = (server, channel_id)
+        entry = self._entries.get(key)
+        if entry is None:
+            return []
+        now = self._clock() if now is None else now
+        idle_since: float | None = None
+        if rxcount is None:
+            self._rtp.pop(key, None)
+        else:
+            previous = self._rtp.get(key)
+            if previous is not None and previous[0] == rxcount:
+                idle_since = previous[1]
+            else:
+                self._rtp[key] = (rxcount, now)
+        out: list[Change] = []
+        if entry.rtp_idle_since != idle_since:
+            self._set(key, _replace(entry, rtp_idle_since=idle_since), entry, out)
+            self._publish(out)
+        return out
+
     # ------------------------------------------------------------- replicas
     def put(self, entry: LiveChannel) -> list[Change]:
         """Store an entry as it is (a replica applying what the primary published)."""
@@ -684,6 +776,8 @@ class ChannelRegistry:
         for index in (self._snoops, self._members):
             for key in [k for k in index if k[0] == server]:
                 del index[key]
+        for key in [k for k in self._rtp if k[0] == server]:
+            del self._rtp[key]
         self._publish(out)
         return out
 
