@@ -463,10 +463,16 @@ class Media:
         elapsed = (time.time() - channel.answered_at) / (self.pbx.scale or 1.0) if channel.answered_at else 0.0
         packets = int(elapsed * 50)
         lost = packets // 500
+        received = packets - lost - stats.get("rx_gap", 0)
+        if channel.endpoint is not None and channel.endpoint.behaviour.rtp_silent:
+            received = stats.setdefault("rx_frozen", received)
+        elif "rx_frozen" in stats:  # sending again: what it did not send stays missing
+            stats["rx_gap"] = stats.get("rx_gap", 0) + received - stats.pop("rx_frozen")
+            received = packets - lost - stats["rx_gap"]
         jitter = round(stats["jitter"], 6)
         rtt = round(stats["rtt"], 6)
         return {
-            "txcount": packets, "rxcount": packets - lost,
+            "txcount": packets, "rxcount": received,
             "txjitter": jitter, "rxjitter": jitter,
             "remote_maxjitter": round(jitter * 2, 6), "remote_minjitter": 0.0,
             "remote_normdevjitter": jitter, "remote_stdevjitter": round(jitter / 2, 6),
@@ -480,7 +486,7 @@ class Media:
             "rtt": rtt, "maxrtt": round(rtt * 1.5, 6), "minrtt": round(rtt / 2, 6),
             "normdevrtt": rtt, "stdevrtt": round(rtt / 4, 6),
             "local_ssrc": stats["local_ssrc"], "remote_ssrc": stats["remote_ssrc"],
-            "txoctetcount": packets * 160, "rxoctetcount": (packets - lost) * 160,
+            "txoctetcount": packets * 160, "rxoctetcount": received * 160,
             "channel_uniqueid": channel.id,
         }
 

@@ -25,13 +25,16 @@ class PhoneBehaviour:
     offline: bool = False
     # Seconds after answering at which the phone hangs up by itself (None: never).
     hangup_after: float | None = None
+    # Sends no RTP (one-way audio, a phone gone behind NAT): the rxcount of RTP statistics
+    # stops growing from the first request made while it is silent, and grows again after.
+    rtp_silent: bool = False
 
     def update(self, data: dict[str, Any]) -> None:
         known = {f.name: f for f in fields(self)}
         for key, value in data.items():
             if key not in known:
                 raise ValueError(f"unknown phone setting {key!r}; known: {', '.join(sorted(known))}")
-            if key in ("busy", "reject", "never_answer", "offline"):
+            if key in ("busy", "reject", "never_answer", "offline", "rtp_silent"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{key} must be true or false")
             elif key in ("ring_after", "hangup_after"):
