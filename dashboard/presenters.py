@@ -1,7 +1,12 @@
 """One JSON shape for a channel (docs/frontend-contract.md): the REST API, the snapshot and every diff."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
+
+from django.conf import settings
+
+from .stuck import stuck_reasons
 
 
 def _epoch(value) -> float | None:
@@ -12,7 +17,7 @@ def _epoch(value) -> float | None:
     return float(value)
 
 
-def channel_to_dict(entry, blocked: dict[str, str] | None = None) -> dict:
+def channel_to_dict(entry, blocked: dict[str, str] | None = None, stuck: list[str] | None = None) -> dict:
     ch = entry.channel
     dp = ch.dialplan
     return {
@@ -45,14 +50,15 @@ def channel_to_dict(entry, blocked: dict[str, str] | None = None) -> dict:
         },
         "dashboard_flags": sorted(entry.dashboard_flags),
         "blocked": blocked or {},
-        "stuck": [],
+        "stuck": stuck or [],
     }
 
 
 def present(entry, service, *, hide_monitoring: bool = False) -> dict:
-    """The channel as the pages see it, with the actions its state rules out and why."""
+    """The channel as the pages see it, with the actions its state rules out and why, and the
+    stuck-channel rules that catch it now (dashboard/stuck.py)."""
     blocked = {name: reason for name, reason in service.applicable_actions(entry).items() if reason}
-    data = channel_to_dict(entry, blocked)
+    data = channel_to_dict(entry, blocked, stuck_reasons(entry, settings.STUCK_RULES, time.time()))
     if hide_monitoring:
         data["flags"]["snooped_by"] = []
     return data

@@ -88,11 +88,15 @@ def ari_servers() -> list[AriServerConfig]:
 
 @dataclass(frozen=True)
 class StuckRules:
+    """Thresholds of the stuck-channel rules (dashboard/stuck.py); 0 turns a rule off."""
+
     max_age_minutes: int
     ringing_seconds: int
     stasis_unbridged_minutes: int
-    silent_minutes: int
+    silent_minutes: int  # no event for this long
     rtp_silence_seconds: int
+    # The states the "ringing too long" rule watches.
+    ringing_states: tuple[str, ...] = ("Down", "Ring", "Ringing")
 
 
 def stuck_rules() -> StuckRules:
@@ -102,6 +106,7 @@ def stuck_rules() -> StuckRules:
         stasis_unbridged_minutes=_int("STUCK_STASIS_UNBRIDGED_MINUTES", 30),
         silent_minutes=_int("STUCK_NO_EVENT_MINUTES", 60),
         rtp_silence_seconds=_int("STUCK_RTP_SILENCE_SECONDS", 60),
+        ringing_states=tuple(_list("STUCK_RINGING_STATES", ["Down", "Ring", "Ringing"])),
     )
 
 
