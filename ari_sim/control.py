@@ -38,6 +38,8 @@ def setup(app: web.Application, sim: "Simulator") -> None:
     route("POST", "/_sim/phones/{tech}/{resource}/dtmf", api.phone_dtmf)
     route("POST", "/_sim/phones/{tech}/{resource}/hangup", api.phone_hangup)
     route("POST", "/_sim/calls", api.place_call)
+    route("GET", "/_sim/clock", api.get_clock)
+    route("POST", "/_sim/clock", api.set_clock)
     route("GET", "/_sim/traffic", api.get_traffic)
     route("POST", "/_sim/traffic", api.set_traffic)
     from .bench import BenchApi  # load for bench/ (imports this module)
@@ -282,6 +284,22 @@ class ControlApi:
             fields[key] = value
         snapshot = self.sim.pbx.inbound_call(endpoint, exten=exten, context=context, **fields)
         return json_response(200, snapshot)
+
+    # --- clock ------------------------------------------------------------------------------
+
+    @_guard
+    async def get_clock(self, request: web.Request) -> web.Response:
+        return ok({"time_scale": self.sim.pbx.scale})
+
+    @_guard
+    async def set_clock(self, request: web.Request) -> web.Response:
+        data = await _body(request)
+        scale = _seconds(data, "time_scale")
+        if not scale:
+            raise ValueError("time_scale must be a number > 0")
+        # Applies to delays scheduled from now on; a reset restores the configured scale.
+        self.sim.pbx.scale = scale
+        return ok({"time_scale": scale})
 
     # --- demo traffic -----------------------------------------------------------------------
 

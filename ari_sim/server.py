@@ -66,10 +66,11 @@ class Simulator:
             self._runner = None
 
     def reset(self) -> None:
-        """An idle PBX: no calls, bridges, media, faults, demo traffic or request log;
-        WebSockets stay open."""
+        """An idle PBX: no calls, bridges, media, faults, demo traffic or request log, the
+        configured clock; WebSockets stay open."""
         self.traffic.set_rate(0)
         self.pbx.clear()
+        self.pbx.scale = self.config.time_scale
         self.pbx.phones.reset()
         self.faults.clear()
         self.faults.down_until = None

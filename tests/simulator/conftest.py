@@ -1,11 +1,24 @@
 """Simulator tests: `sim` (shared, real time, from tests/conftest.py) and `fast`, a second
 simulator whose clock runs ten times faster, for tests that wait on timers (dial timeouts,
 recordings, replays of recorded scenarios)."""
+import gc
+
 import pytest
 
 from ari_sim.testing import running_simulator
 
 FAST_SCALE = 0.1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_full_collections_of_startup_objects():
+    """The simulators run in this process: a full garbage collection over everything pytest,
+    Django and Playwright loaded stalls their timers and the tests' requests for tens of
+    milliseconds, enough to reorder events that the fast clock puts a few milliseconds apart."""
+    gc.collect()
+    gc.freeze()
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

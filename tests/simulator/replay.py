@@ -119,17 +119,16 @@ async def replay(sim, scenario_name: str, *, scale: float, sockets: bool = True)
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready.values())), 5)
 
     exchanges = sorted(scenario["exchanges"], key=_start)
-    previous_start = _start(exchanges[0]) if exchanges else 0.0
-    previous_sent = time.monotonic()
+    first_start = _start(exchanges[0]) if exchanges else 0.0
+    began = time.monotonic()
     background = []
     async with httpx.AsyncClient(base_url=sim.ari_url, timeout=10, verify=_TLS) as client:
         for exchange in exchanges:
-            # Keep each gap to the previous request (scaled), so that slow answers do not
-            # accumulate into a drift against the simulator's own timers.
-            delay = (_start(exchange) - previous_start) * scale - (time.monotonic() - previous_sent)
+            # On the recording's (scaled) timeline from the first request: a slow answer delays
+            # the next request but does not push the rest of the scenario late.
+            delay = (_start(exchange) - first_start) * scale - (time.monotonic() - began)
             if delay > 0:
                 await asyncio.sleep(delay)
-            previous_start, previous_sent = _start(exchange), time.monotonic()
             request = _request(exchange, ids)
             if exchange.get("status") is None:
                 background.append(asyncio.create_task(client.request(**request)))

@@ -80,8 +80,10 @@ async def test_several_apps_on_one_socket(sim):
 async def test_several_sockets_each_get_every_event(sim):
     async with EventStream(sim, apps="one") as one, EventStream(sim, apps="two") as two, aclient(sim) as ari:
         await ari.post("/channels", params={"endpoint": "Local/103@default", "extension": "103", "channelId": "s"})
-        await one.next("ChannelStateChange", channel="s")
-        await two.next("ChannelStateChange", channel="s")
+        await one.next("ChannelDialplan", channel="s", dialplan_app="Wait", timeout=2)
+        await two.next("ChannelDialplan", channel="s", dialplan_app="Wait", timeout=2)
+        await asyncio.sleep(0.05)
+        assert len(one.events) > 10
         assert [e["type"] for e in one.events] == [e["type"] for e in two.events]
         assert {e["application"] for e in one.events} == {"one"}
         assert {e["application"] for e in two.events} == {"two"}

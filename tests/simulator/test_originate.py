@@ -174,8 +174,8 @@ async def test_originate_busy_and_no_answer(fast):
         assert dial["peer"]["state"] == "Down"
         destroyed = await events.next("ChannelDestroyed", channel="busy")
         assert destroyed["cause"] == 0
-        other = [e for e in events.events if e["type"] == "ChannelDestroyed" and e["channel"]["name"].endswith(";2")]
-        assert (other[0]["cause"], other[0]["cause_txt"]) == (17, "User busy")
+        other = await events.wait("ChannelDestroyed", channel="busy;2")
+        assert (other["cause"], other["cause_txt"]) == (17, "User busy")
         await ari.post("/channels", params={"endpoint": "Local/104@default", "app": "dashboard", "timeout": "3",
                                             "channelId": "ring"})
         ringing = await events.next("Dial", channel="ring", dialstatus="RINGING")

@@ -1,18 +1,32 @@
 """Replays of the scenarios recorded on a real Asterisk (tests/fixtures/captures): every request
 again, at the recorded pace (ten times faster), then statuses, messages, body shapes, headers
 and each channel's sequence of events compared with the recording. See replay.py."""
+import gc
+
 import pytest
 
 from . import replay
 from .conftest import FAST_SCALE
 
 SCENARIOS = ["s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s11", "s12", "s13", "s15", "s16"]
+# These two query media a few milliseconds after a playback or recording ends in the
+# recording: compressed less, so that the simulator's timers keep that margin.
+SLOWER = {"s07": 0.25, "s15": 0.25}
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 async def test_replay_matches_the_recording(fast, scenario):
-    # s16 is the recording made with no events WebSocket connected.
-    result = await replay.replay(fast, scenario, scale=FAST_SCALE, sockets=scenario != "s16")
+    scale = SLOWER.get(scenario, FAST_SCALE)
+    fast.control("POST", "/_sim/clock", {"time_scale": scale})
+    # A full garbage collection in this process stalls the simulator's timers and this test's
+    # requests alike, and can swap two that were a few (compressed) milliseconds apart.
+    gc.collect()
+    gc.disable()
+    try:
+        # s16 is the recording made with no events WebSocket connected.
+        result = await replay.replay(fast, scenario, scale=scale, sockets=scenario != "s16")
+    finally:
+        gc.enable()
     assert len(result.exchanges) == len(result.scenario["exchanges"])
     assert replay.compare_exchanges(result) == []
     assert replay.compare_events(result, "dashboard") == []
