@@ -211,7 +211,7 @@ class ControlApi:
             if not channel.held:
                 channel.held = True
                 pbx.bus.hold(channel, data.get("musicclass"))
-        pbx.update_device(endpoint)
+                pbx.update_device(endpoint, channel)
         return ok([channel.snapshot() for channel in calls])
 
     @_guard
@@ -223,7 +223,7 @@ class ControlApi:
             if channel.held:
                 channel.held = False
                 pbx.bus.unhold(channel)
-        pbx.update_device(endpoint)
+                pbx.update_device(endpoint, channel)
         return ok([channel.snapshot() for channel in calls])
 
     @_guard

@@ -83,8 +83,9 @@ class Pbx:
 
     # --- reset --------------------------------------------------------------------------
 
-    def clear(self) -> None:
-        """Forget every call silently (reset/restart): no events, timers cancelled."""
+    def clear(self, keep_files: bool = False) -> None:
+        """Forget every call silently (reset/restart): no events, timers cancelled. Stored
+        recordings are files on disk: a restart (`keep_files`) finds them again."""
         for channel in list(self.channels.values()):
             channel.cancel_timers()
             channel.alive = False
@@ -101,7 +102,8 @@ class Pbx:
         self.bridges.clear()
         self.playbacks.clear()
         self.live_recordings.clear()
-        self.stored_recordings.clear()
+        if not keep_files:
+            self.stored_recordings.clear()
         self.global_vars.clear()
         self.phones.clear_channels()
         for app in self.bus.apps.values():
@@ -206,7 +208,7 @@ class Pbx:
         channel.state = state
         self.bus.state_change(channel)
         if channel.endpoint is not None:
-            self.update_device(channel.endpoint)
+            self.update_device(channel.endpoint, channel)
 
     def set_location(self, channel: Channel, context: str, exten: str, priority: int, app: str,
                      data: str) -> None:
@@ -294,15 +296,36 @@ class Pbx:
 
     # --- device states --------------------------------------------------------------------
 
-    def update_device(self, endpoint: Endpoint) -> None:
-        state = "NOT_INUSE"
-        for channel in endpoint.channels.values():
-            if not channel.alive:
-                continue
-            if channel.state == "Up":
-                state = "ONHOLD" if channel.held and state != "INUSE" else "INUSE"
-            elif channel.state in ("Ringing", "Ring") and state == "NOT_INUSE":
-                state = "RINGING"
+    @staticmethod
+    def _device_category(channel: Channel) -> Optional[str]:
+        if not channel.alive:
+            return None
+        if channel.state == "Up":
+            return "ONHOLD" if channel.held else "INUSE"
+        if channel.state in ("Ringing", "Ring"):
+            return "RINGING"
+        return None
+
+    def update_device(self, endpoint: Endpoint, channel: Optional[Channel] = None) -> None:
+        """Account for `channel`'s change, then raise DeviceStateChanged if the phone's state moved."""
+        counts = endpoint.counts
+        if channel is not None:
+            new = self._device_category(channel)
+            old = channel.extra.get("device")
+            if new != old:
+                if old:
+                    counts[old] -= 1
+                if new:
+                    counts[new] += 1
+                channel.extra["device"] = new
+        if counts["INUSE"] > 0:
+            state = "INUSE"
+        elif counts["ONHOLD"] > 0:
+            state = "ONHOLD"
+        elif counts["RINGING"] > 0:
+            state = "RINGING"
+        else:
+            state = "NOT_INUSE"
         if state != endpoint.device_state:
             endpoint.device_state = state
             self.bus.device_state(endpoint.key, state)
@@ -750,7 +773,7 @@ class Pbx:
             self.bus.device_state(channel.device, "INVALID")
         if channel.endpoint is not None:
             channel.endpoint.remove_channel(channel)
-            self.update_device(channel.endpoint)
+            self.update_device(channel.endpoint, channel)
         elif channel.half and channel.answered_at is not None:
             self.bus.device_state(channel.device, "NOT_INUSE")
         elif channel.tech in ("UnicastRTP", "AudioSocket"):
@@ -769,7 +792,7 @@ class Pbx:
         if caller_number is not None:
             channel.caller_number = caller_number
         snapshot = channel.snapshot()
-        self.update_device(endpoint)
+        self.update_device(endpoint, channel)
         channel.pbx = True
         channel.runs_h = True
         self.soon(self._start_inbound, channel)

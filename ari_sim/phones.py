@@ -5,6 +5,7 @@ it per endpoint: `POST /_sim/phones/PJSIP/alice {"answer_after": 2, "busy": fals
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -60,6 +61,9 @@ class Endpoint:
     registered: bool = True
     channels: dict = field(default_factory=dict)
     device_state: str = "NOT_INUSE"
+    # How many of its calls are up, held or ringing: the device state follows from these
+    # counts without looking at every call.
+    counts: Counter = field(default_factory=Counter)
 
     @property
     def key(self) -> str:
@@ -129,6 +133,7 @@ class Phones:
     def clear_channels(self) -> None:
         for endpoint in self.endpoints.values():
             endpoint.channels.clear()
+            endpoint.counts.clear()
             endpoint.device_state = "NOT_INUSE"
 
     def get(self, technology: str, resource: str) -> Endpoint | None:

@@ -77,9 +77,10 @@ class Simulator:
         self.requests.clear()
 
     def restart(self, down_seconds: float = 0.0) -> None:
-        """Like `core restart now`: every events WebSocket drops and all state is lost; for
-        `down_seconds` HTTP answers 503 and WebSockets are refused."""
+        """Like `core restart now`: every events WebSocket drops and all calls, bridges and
+        media are lost (stored recordings, being files, remain); for `down_seconds` HTTP
+        answers 503 and WebSockets are refused."""
         self.bus.drop_all()
-        self.pbx.clear()
+        self.pbx.clear(keep_files=True)
         self.pbx.startup_time = self.pbx.last_reload_time = ast_time()
         self.faults.down_until = time.monotonic() + down_seconds if down_seconds > 0 else None

@@ -210,3 +210,26 @@ def test_state_summary(sim):
     state = sim.control("GET", "/_sim/state")
     assert state["channels"] == 0 and state["faults"]["down"] is False
     assert set(state) >= {"channels", "bridges", "playbacks", "applications", "websockets", "events_sent"}
+
+
+async def test_restart_keeps_stored_recordings(fast):
+    async with EventStream(fast) as events, aclient(fast) as ari:
+        await stasis_channel(ari, events, channel_id="keep")
+        await ari.post("/channels/keep/record", params={"name": "kept", "format": "wav", "maxDurationSeconds": "1"})
+        await events.next("RecordingFinished", timeout=3)
+    fast.control("POST", "/_sim/restart")
+    async with aclient(fast) as ari:
+        assert (await ari.get("/recordings/stored")).json() == [{"name": "kept", "format": "wav"}]
+        assert (await ari.get("/channels")).json() == []
+    fast.control("POST", "/_sim/reset")
+    async with aclient(fast) as ari:
+        assert (await ari.get("/recordings/stored")).json() == []
+
+
+def test_clock_can_be_sped_up_until_the_next_reset(sim):
+    assert sim.control("GET", "/_sim/clock") == {"time_scale": 1.0}
+    assert sim.control("POST", "/_sim/clock", {"time_scale": 0.5}) == {"time_scale": 0.5}
+    with pytest.raises(ControlError):
+        sim.control("POST", "/_sim/clock", {"time_scale": 0})
+    sim.control("POST", "/_sim/reset")
+    assert sim.control("GET", "/_sim/clock") == {"time_scale": 1.0}
