@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -17,11 +17,11 @@ from aiohttp import WSMsgType, web
 from .state import Bridge, Channel, LiveRecording, Playback, cause_text
 from .timefmt import ast_time
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
-
 _TEXT = WSMsgType.TEXT
 _PRESENTATION = "Presentation Allowed, Not Screened"
+# A client that stops reading must not make the simulator grow without bound: past this many
+# unsent events its socket is dropped (Asterisk drops a WebSocket whose writes time out).
+MAX_BACKLOG = 200_000
 
 
 class EventSocket:
@@ -40,6 +40,9 @@ class EventSocket:
 
     def send(self, data: bytes) -> None:
         if self.closed:
+            return
+        if len(self.queue) >= MAX_BACKLOG:
+            self.abort()
             return
         self.queue.append(data)
         self.wakeup.set()
