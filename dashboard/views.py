@@ -47,6 +47,18 @@ def channel_detail(request, server: str, channel_id: str):
 
 
 @login_required
+def stuck(request):
+    """The Stuck view (NOC): only for roles that may hang up any call; others get a 403 page."""
+    from .sweep import may_sweep
+
+    actor = Actor(request.user)
+    response = _page(request, "dashboard/stuck.html", may_sweep=may_sweep(actor))
+    if not may_sweep(actor):
+        response.status_code = 403
+    return response
+
+
+@login_required
 def originate(request):
     return _page(request, "dashboard/originate.html")
 

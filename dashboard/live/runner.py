@@ -14,6 +14,7 @@ from ari_bridge import AriClient, ChannelRegistry, EventStream
 
 from ..workflows.engine import CommandError, Workflows
 from . import broadcast
+from .rtp import RtpSampler
 from .timeline import describe
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,8 @@ class Runner:
         await broadcast.announce_runner(self.layer, seq=self.seq)
         self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
                        asyncio.create_task(self._request_loop(), name="live-requests")]
+        self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
+        self._tasks.append(asyncio.create_task(self.rtp.run(), name="live-rtp"))
         for stream in self.streams:
             await stream.start()
 
