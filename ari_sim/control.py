@@ -198,7 +198,11 @@ class ControlApi:
     @_guard
     async def set_phone(self, request: web.Request) -> web.Response:
         endpoint = self._phone(request)
+        before = endpoint.state()
         endpoint.behaviour.update(await _body(request))
+        if endpoint.state() != before:
+            # A phone going offline or coming back is an endpoint state change on Asterisk.
+            self.sim.bus.endpoint_state(endpoint.to_json(), endpoint.key)
         return ok(self._phone_json(endpoint))
 
     @_guard

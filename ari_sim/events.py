@@ -344,6 +344,14 @@ class EventBus:
             app.socket.send(orjson.dumps(body))
             self.published += 1
 
+    def endpoint_state(self, endpoint_json: dict, key: str) -> None:
+        if not self.apps:
+            return
+        body = {"type": "EndpointStateChange", "timestamp": ast_time(), "endpoint": endpoint_json,
+                "asterisk_id": self.asterisk_id}
+        watching = {name for name, app in self.apps.items() if key in app.endpoints}
+        self.publish(body, self._recipients(watching))
+
     def user_event(self, name: str, app_name: str, userevent: dict, channel: Channel | None = None,
                    bridge: Bridge | None = None) -> None:
         body: dict = {"type": "ChannelUserevent", "timestamp": ast_time(), "eventname": name}

@@ -421,8 +421,6 @@ class Pbx:
         leg = DialLeg(channel=channel, dialstring=channel.dialstring or "", kind="ari",
                       timeout=float(timeout) if timeout > 0 else None)
         channel.dial = leg
-        if channel.endpoint is not None:
-            channel.exten = channel.exten
         self.start_dial(leg)
 
     def start_dial(self, leg: DialLeg) -> None:

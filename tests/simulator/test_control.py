@@ -233,3 +233,14 @@ def test_clock_can_be_sped_up_until_the_next_reset(sim):
         sim.control("POST", "/_sim/clock", {"time_scale": 0})
     sim.control("POST", "/_sim/reset")
     assert sim.control("GET", "/_sim/clock") == {"time_scale": 1.0}
+
+
+async def test_a_phone_going_offline_changes_its_endpoint_state(sim):
+    async with EventStream(sim) as events:
+        sim.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": True})
+        change = await events.next("EndpointStateChange")
+        assert change["endpoint"] == {"technology": "PJSIP", "resource": "noc1", "state": "offline", "channel_ids": []}
+        sim.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": False})
+        assert (await events.next("EndpointStateChange"))["endpoint"]["state"] == "online"
+        sim.control("POST", "/_sim/phones/PJSIP/noc1", {"answer_after": 1})
+        assert [e for e in await events.quiet(0.1) if e["type"] == "EndpointStateChange"] == []

@@ -13,6 +13,7 @@ EMITTED_EVENTS = {
     "ChannelUnhold", "ChannelEnteredBridge", "ChannelLeftBridge", "ChannelUserevent", "StasisStart", "StasisEnd",
     "Dial", "ApplicationMoveFailed", "ApplicationReplaced", "BridgeCreated", "BridgeDestroyed", "PlaybackStarted",
     "PlaybackContinuing", "PlaybackFinished", "RecordingStarted", "RecordingFinished", "DeviceStateChanged",
+    "EndpointStateChange",
 }
 
 
@@ -78,6 +79,7 @@ async def test_every_model_and_event_conforms(fast):
         await ari.post("/channels/a/move", params={"app": "dashboard"})
         await ari.post("/channels/a/move", params={"app": "no-such-app"})
         await events.next("ApplicationMoveFailed", channel="a")
+        fast.control("POST", "/_sim/phones/PJSIP/erin", {"offline": True})
         fast.control("POST", "/_sim/phones/PJSIP/alice/hold")
         fast.control("POST", "/_sim/phones/PJSIP/alice/unhold")
         await ari.post("/events/user/Ping", params={"application": "dashboard", "source": "channel:a"})
