@@ -16,12 +16,12 @@ from dashboard.models import Profile
 
 APP = "switchboard"
 ROLE_USERS = {
-    # username: (role, endpoint)
-    "agent": ("agent", "PJSIP/alice"),
-    "agent2": ("agent", "PJSIP/bob"),
-    "supervisor": ("supervisor", "PJSIP/supervisor1"),
-    "noc": ("noc", "PJSIP/noc1"),
-    "admin": ("admin", "PJSIP/admin1"),
+    # username: (role, endpoint, extension)
+    "agent": ("agent", "PJSIP/alice", "1001"),
+    "agent2": ("agent", "PJSIP/bob", "1002"),
+    "supervisor": ("supervisor", "PJSIP/supervisor1", "2001"),
+    "noc": ("noc", "PJSIP/noc1", "3001"),
+    "admin": ("admin", "PJSIP/admin1", "9001"),
 }
 
 
@@ -90,9 +90,10 @@ class Pbx:
 
 @pytest.fixture
 def pbx(simulator, dashboard_runtime):
-    simulator.control("DELETE", "/_sim/faults")
     p = Pbx(simulator, dashboard_runtime)
     p.clear()
+    # Nothing is left to forget silently, so a reset only restores the phones' behaviour and faults.
+    simulator.control("POST", "/_sim/reset")
     for phone in ("alice", "bob", "supervisor1", "noc1", "admin1", "carol"):
         simulator.control("POST", f"/_sim/phones/PJSIP/{phone}", json={"answer_after": 0.05})
     yield p
@@ -104,10 +105,10 @@ def users(db):
     from django.contrib.auth import get_user_model
 
     made = {}
-    for username, (role, endpoint) in ROLE_USERS.items():
+    for username, (role, endpoint, extension) in ROLE_USERS.items():
         user = get_user_model().objects.create_user(username=username, password=username)
         user.groups.add(Group.objects.get(name=role))
-        Profile.objects.create(user=user, endpoint=endpoint)
+        Profile.objects.create(user=user, endpoint=endpoint, extension=extension)
         made[username] = user
     return made
 
