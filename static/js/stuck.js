@@ -13,6 +13,7 @@ const selected = new Set();
 let labels = {}; // rule -> label
 let loaded = false;
 let busy = false;
+let names = {}; // uid -> channel name, of the channels being hung up
 
 const $ = (id) => document.getElementById(id);
 const tbody = $("stuck-rows");
@@ -251,6 +252,8 @@ hangupButton.addEventListener("click", () => {
   $("confirm-list").replaceChildren(...targets.map(describe));
   $("confirm-go").textContent = `Yes, hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}`;
   confirmPanel.dataset.uids = JSON.stringify(targets.map((row) => row.c.uid));
+  // A channel that goes meanwhile is unknown to the server by then: keep its name for the summary.
+  names = Object.fromEntries(targets.map((row) => [row.c.uid, row.c.name || ""]));
   confirmPanel.dataset.reason = reason;
   confirmPanel.hidden = false;
   previewPanel.hidden = true;
@@ -308,7 +311,7 @@ function showSummary(summary) {
       el(
         "ul",
         { class: "plain-list", dataset: { list: key } },
-        ...items.map((item) => el("li", { dataset: { uid: item.id } }, el("span", { class: "mono" }, item.name || item.id), item.name ? ` (${item.id})` : null, item.message ? `: ${item.message}` : null)),
+        ...items.map((item) => el("li", { dataset: { uid: item.id } }, el("span", { class: "mono" }, item.name || names[item.id] || item.id), item.name || names[item.id] ? ` (${item.id})` : null, item.message ? `: ${item.message}` : null)),
       ),
     );
   }
