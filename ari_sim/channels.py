@@ -124,9 +124,8 @@ async def originate(ctx: Ctx) -> web.Response:
         raise bad_request("Invalid endpoint specified")
     app = p.str("app")
     target = None
-    if app:
-        pass
-    elif p.str("extension"):
+    # With both, `app` wins (captured); the dialplan target is only read without one.
+    if not app and p.str("extension"):
         context = p.str("context") or "default"
         exten = p.str("extension")
         label = p.str("label")
@@ -141,7 +140,7 @@ async def originate(ctx: Ctx) -> web.Response:
         else:
             priority = p.int("priority") or 1
         target = (context, exten, priority if priority > 0 else 1)
-    else:
+    elif not app:
         raise bad_request("Application or extension must be specified")
     timeout_arg = p.int("timeout", 30)
     timeout = float(timeout_arg) if timeout_arg > 0 else (None if timeout_arg == -1 else 30.0)
