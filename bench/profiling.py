@@ -18,9 +18,9 @@ def py_spy() -> str | None:
     return str(here) if here.exists() else shutil.which("py-spy")
 
 
-def start(pid: int, seconds: float, rate: int = 100) -> tuple[subprocess.Popen, Path] | None:
+def start(pid: int, seconds: float, rate: int = 100, exe: str | None = None) -> tuple[subprocess.Popen, Path] | None:
     """Start sampling `pid` for `seconds` in the background; None when py-spy is not installed."""
-    exe = py_spy()
+    exe = exe or py_spy()
     if exe is None:
         return None
     out = Path(tempfile.mkstemp(suffix=".txt", prefix="pyspy-")[1])
