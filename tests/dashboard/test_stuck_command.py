@@ -34,7 +34,7 @@ def test_dry_run_by_default_then_hangup(api, pbx, ringers, settings):  # noqa: F
 
     out = sweep("--as", "noc")
     lines = out.splitlines()
-    assert lines[0] == "2 stuck channels (dry run: nothing is hung up (--hangup to act))"
+    assert lines[0] == "2 stuck channels (dry run: nothing is hung up; --hangup to act)"
     assert lines[1].split() == ["ID", "NAME", "STATE", "AGE", "RULES"]
     rows = {line.split()[0]: line for line in lines[2:]}
     assert set(rows) == {carol, dave}

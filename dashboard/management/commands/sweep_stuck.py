@@ -118,7 +118,7 @@ class Command(BaseCommand):
         rules = settings.STUCK_RULES
         found = sweep.stuck_entries(server, now)
         multi = len(settings.ARI_SERVERS) > 1
-        mode = "hangup" if options["hangup"] else "dry run: nothing is hung up (--hangup to act)"
+        mode = "hangup" if options["hangup"] else "dry run: nothing is hung up; --hangup to act"
         self.stdout.write(f"{len(found)} stuck channel{'' if len(found) == 1 else 's'} ({mode})")
         if found:
             header = (["SERVER"] if multi else []) + ["ID", "NAME", "STATE", "AGE", "RULES"]
