@@ -10,11 +10,12 @@ from .helpers import EventStream, aclient, error_of, stasis_channel
 async def test_play_queues_then_plays_then_finishes(fast):
     async with EventStream(fast) as events, aclient(fast) as ari:
         await stasis_channel(ari, events, channel_id="p")
-        response = await ari.post("/channels/p/play", params={"media": "sound:hello-world"})
+        # A long sound, so that it is still playing when asked even on a busy machine.
+        response = await ari.post("/channels/p/play", params={"media": "sound:demo-congrats"})
         assert response.status_code == 201
         body = response.json()
         assert response.headers["Location"] == f"/ari/playbacks/{body['id']}"
-        assert body == {"id": body["id"], "media_uri": "sound:hello-world", "target_uri": "channel:p",
+        assert body == {"id": body["id"], "media_uri": "sound:demo-congrats", "target_uri": "channel:p",
                         "language": "en", "state": "queued"}
         started = await events.next("PlaybackStarted")
         assert started["playback"]["state"] == "playing"
@@ -74,12 +75,13 @@ async def test_tone_plays_until_stopped_and_can_be_controlled(fast):
 async def test_pause_holds_a_playback_back(fast):
     async with EventStream(fast) as events, aclient(fast) as ari:
         await stasis_channel(ari, events, channel_id="pp")
-        playback = (await ari.post("/channels/pp/play", params={"media": "sound:beep"})).json()
+        playback = (await ari.post("/channels/pp/play", params={"media": "sound:tt-monkeys"})).json()
         await events.next("PlaybackStarted")
-        await ari.post(f"/playbacks/{playback['id']}/control", params={"operation": "pause"})
+        assert (await ari.post(f"/playbacks/{playback['id']}/control", params={"operation": "pause"})).status_code == 204
         assert (await ari.get(f"/playbacks/{playback['id']}")).json()["state"] == "paused"
-        await asyncio.sleep(0.1)  # longer than the (scaled) beep
+        await asyncio.sleep(0.9)  # longer than the whole (scaled) sound
         assert (await ari.get(f"/playbacks/{playback['id']}")).json()["state"] == "paused"
+        await ari.post(f"/playbacks/{playback['id']}/control", params={"operation": "forward"})
         await ari.post(f"/playbacks/{playback['id']}/control", params={"operation": "unpause"})
         assert (await events.next("PlaybackFinished"))["playback"]["state"] == "done"
 
@@ -125,7 +127,7 @@ async def test_record_then_stored(fast):
     async with EventStream(fast) as events, aclient(fast) as ari:
         await stasis_channel(ari, events, endpoint="Local/102@default", channel_id="rec")
         response = await ari.post("/channels/rec/record", params={"name": "test-audio", "format": "wav",
-                                                                  "maxDurationSeconds": "2", "beep": "false"})
+                                                                  "maxDurationSeconds": "8", "beep": "false"})
         assert response.status_code == 201
         assert response.headers["Location"] == "/ari/recordings/live/test-audio"
         assert response.json() == {"name": "test-audio", "format": "wav", "state": "queued",

@@ -272,7 +272,7 @@ async def test_dial_errors_for_dialplan_channel(sim):
 async def test_dial_timeout_busy_and_phone(fast):
     async with EventStream(fast) as events, aclient(fast) as ari:
         await created_channel(ari, events, endpoint="Local/104@default", channel_id="dt")
-        await ari.post("/channels/dt/dial", params={"timeout": "3"})
+        await ari.post("/channels/dt/dial", params={"timeout": "10"})
         await events.next("Dial", channel="dt", dialstatus="RINGING")
         assert (await ari.get("/channels/dt")).json()["state"] == "Ringing"
         assert error_of(await ari.post("/channels/dt/hold")) == (412, "Channel in invalid state")
