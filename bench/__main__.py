@@ -88,6 +88,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="tiny numbers: checks that everything runs")
     parser.add_argument("--only", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
     parser.add_argument("--baseline", default=None, help="git revision to run the dashboard rows from as well")
+    parser.add_argument("--e2e-clients", default=None, help="override: client counts, e.g. 50,200")
+    parser.add_argument("--e2e-rates", default=None, help="override: event rates, e.g. 1000")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     parser.add_argument("--doc", default=str(ROOT / "docs" / "performance.md"))
     args = parser.parse_args()
@@ -95,7 +97,11 @@ def main() -> int:
     unknown = only - set(ALL)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    sizes = QUICK if args.quick else FULL
+    sizes = json.loads(json.dumps(QUICK if args.quick else FULL))  # a copy to override
+    for key, option, name in (("e2e", args.e2e_clients, "client_counts"), ("e2e", args.e2e_rates, "rates")):
+        if option:
+            sizes[key][name] = tuple(int(x) for x in option.split(","))
+            sizes["production_e2e"][name] = sizes[key][name]
     started = time.monotonic()
     results: dict[str, Any] = {"machine": machine(), "quick": args.quick}
     log(f"bench: {', '.join(b for b in ALL if b in only)} on {results['machine']['cores']} cores"

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import Dashboard, Simulator, log, percentile
+from .common import Dashboard, Simulator, cpu_seconds, log, percentile
 from .worker import Worker
 
 TARGET_P99_MS = 250
@@ -96,8 +96,10 @@ def compare_all(workers: list[Worker], listed: list[dict], retries: int = 10) ->
 def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser: Worker | None, *, rate: int,
              clients: int, channels: int, seconds: float) -> dict[str, Any]:
     prefix = f"e{rate}x{clients}t{int(time.time() * 1000) % 100000}"
-    for worker in swarms + ([browser] if browser else []):
+    workers = swarms + ([browser] if browser else [])
+    for worker in workers:
         worker.ask({"cmd": "measure", "prefix": prefix})
+    clients_before = sum(cpu_seconds(w.pid) for w in swarms)
     cpu_before, wall_before = dashboard.cpu_seconds(), time.monotonic()
     started = sim.control("POST", "/_sim/bench/events", {"rate": rate, "seconds": seconds, "channels": channels,
                                                           "prefix": prefix})
@@ -105,6 +107,7 @@ def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser
     listed, behind, waited = converge(sim, dashboard)
     cpu = dashboard.cpu_seconds() - cpu_before
     wall = time.monotonic() - wall_before
+    clients_cpu = sum(cpu_seconds(w.pid) for w in swarms) - clients_before
     status = sim.control("GET", "/_sim/bench/events")
     latencies: list[float] = []
     received = wire = payload = 0
@@ -121,6 +124,7 @@ def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser
         "ws_clients": {"count": clients - (1 if browser else 0),
                        "latency_ms": _stats(latencies), "errors": errors[:3]},
         "dashboard_cpu_share": round(cpu / wall, 2),
+        "clients_cpu_share": round(clients_cpu / wall, 2), "client_processes": len(swarms),
         "rest_behind_simulator": behind, "converged_s": round(waited, 2),
         "clients_mismatched": len(mismatched), "mismatch_examples": mismatched[:2],
     }
@@ -148,23 +152,33 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 500, rates: tup
     for clients in client_counts:
         with_browser = clients >= browser_at
         log(f"e2e: {clients} clients{' (one of them Chromium)' if with_browser else ''}, rates {rates}")
-        swarms = start_swarms(dashboard, clients - (1 if with_browser else 0))
+        swarms: list[Worker] = []
         browser = None
         try:
+            connect_started = time.monotonic()
+            swarms = start_swarms(dashboard, clients - (1 if with_browser else 0))
             if with_browser:
                 browser = start_browser(dashboard)
-                browser.ask({"cmd": "open"}, timeout=90)
+                browser.ask({"cmd": "open", "timeout": 120}, timeout=150)
+            connected_s = round(time.monotonic() - connect_started, 1)
             time.sleep(0.5)
             for rate in rates:
                 row = run_cell(sim, dashboard, swarms, browser, rate=rate, clients=clients, channels=channels,
                                seconds=seconds)
+                row["connect_all_s"] = connected_s
                 log(f"e2e: {rate}/s x {clients}: p50 {row['latency_ms']['p50']} ms, p99 {row['latency_ms']['p99']} ms,"
-                    f" dropped {row['dropped']}, dashboard cpu {row['dashboard_cpu_share']}")
+                    f" dropped {row['dropped']}, dashboard cpu {row['dashboard_cpu_share']}, "
+                    f"clients cpu {row['clients_cpu_share']}")
                 rows.append(row)
+        except Exception as exc:  # noqa: BLE001 - the other client counts still get measured
+            log(f"e2e: {clients} clients failed: {type(exc).__name__}: {exc}")
+            rows += [{"rate": rate, "clients": clients, "error": f"{type(exc).__name__}: {exc}"}
+                     for rate in rates if not any(r["rate"] == rate and r["clients"] == clients for r in rows)]
         finally:
             for worker in swarms + ([browser] if browser else []):
                 worker.close()
-    target = next((r for r in rows if r["rate"] == TARGET_RATE and r["clients"] == TARGET_CLIENTS), None)
+    target = next((r for r in rows if r["rate"] == TARGET_RATE and r["clients"] == TARGET_CLIENTS
+                   and "error" not in r), None)
     met = target is not None and target["latency_ms"]["p99"] is not None \
         and target["latency_ms"]["p99"] <= TARGET_P99_MS and not target["dropped"]
     return {
