@@ -231,9 +231,11 @@ previewButton.addEventListener("click", async () => {
   await load(); // the dry run shows what the server sees now
   const targets = selected.size ? chosen() : ordered();
   const reason = reasonSelect.value;
-  $("preview-note").textContent = targets.length
-    ? `${selected.size ? "The selected" : "Every stuck"} ${fmtCount(targets.length)} channel${targets.length === 1 ? "" : "s"} would be hung up with reason “${reason.replace(/_/g, " ")}”:`
-    : "No channel would be hung up: none is stuck right now.";
+  const many = `${fmtCount(targets.length)} channel${targets.length === 1 ? "" : "s"}`;
+  let note = "No channel would be hung up: none is stuck right now.";
+  if (selected.size) note = `The selected ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
+  else if (targets.length) note = `Nothing is selected yet. Ticked, these ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
+  $("preview-note").textContent = note;
   $("preview-list").replaceChildren(...targets.map(describe));
   previewPanel.hidden = false;
   summaryPanel.hidden = true;
