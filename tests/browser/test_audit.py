@@ -1,6 +1,7 @@
 """The audit page lists what was done through the pages, and its CSV export matches it."""
 import csv
 import io
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -34,14 +35,14 @@ def test_the_audit_page_lists_the_actions_and_the_csv_matches(ui):
     page.go_back()
     row(page, alice).locator('button[data-action="hangup"]').click()
     popover = page.locator(".popover[role=dialog]")
-    popover.get_by_label("Reason").select_option("busy")
+    popover.get_by_label("Reason", exact=True).select_option("busy")
     popover.get_by_role("button", name="Hang up").click()
     expect(row(page, alice)).to_have_count(0)
 
     page.get_by_role("link", name="Audit log").click()
     page.get_by_label("Search").fill(alice)
     page.get_by_role("button", name="Filter").click()
-    expect(page).to_have_url(f"{ui.url}/audit/?q={alice}&action=&outcome=&since=&until=")
+    expect(page).to_have_url(re.compile(rf"/audit/\?q={re.escape(alice)}&"))  # (a User filter only with 2+ users)
     entries = page.locator(".audit-table tbody tr[data-outcome]")
     expect(entries).to_have_count(4)
     expect(entries.locator("td:nth-child(3)")).to_have_text(["hangup", "play", "unhold", "hold"])  # newest first

