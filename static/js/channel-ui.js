@@ -1,5 +1,7 @@
 // How a channel reads on screen, shared by the live table and the detail page.
-import { api, boot, el, allowed, roleName, toast } from "./common.js";
+import { api, boot, el, allowed, icon, roleName, toast } from "./common.js";
+import { openPopover } from "./popover.js";
+import { sessions } from "./sessions.js";
 
 export const STATES = ["Up", "Ringing", "Ring", "Dialing", "Dialing Offhook", "Pre-ring", "OffHook", "Busy", "Rsrved", "Down", "Unknown"];
 
@@ -174,16 +176,72 @@ export async function runAction(c, action, values = {}) {
   }
 }
 
-export async function clickToCall(destination) {
-  try {
-    const result = await api("POST", "click-to-call", { destination });
+/**
+ * Ring the user's phone, then `destination`; the session that follows the call shows in the sessions
+ * panel (and wherever a page follows it). Errors are toasted unless `quiet` (the caller shows them).
+ */
+export async function clickToCall(destination, { quiet = false } = {}) {
+  const outcome = await sessions.clickToCall(destination);
+  if (outcome.ok) {
     const from = boot?.user?.endpoint ? ` from ${boot.user.endpoint}` : "";
-    toast("success", `Calling ${destination}${from}`);
-    return { ok: true, result };
-  } catch (err) {
-    toast("error", err.message);
-    return { ok: false, error: err };
+    toast("success", `Calling ${outcome.result?.number || destination}${from}`);
+  } else if (!quiet) {
+    toast("error", capitalise(outcome.error.message));
   }
+  return outcome;
+}
+
+/** A confirmation popover before calling `number` from the user's phone (numbers in the table and detail page). */
+export function openCallPopover(number, anchor) {
+  openPopover(anchor, {
+    title: `Call ${number}`,
+    build(body, close) {
+      const from = boot?.user?.endpoint;
+      const form = el("form", { class: "pop-form", dataset: { action: "click_to_call" }, novalidate: true });
+      const status = el("p", { class: "form-error", role: "alert", hidden: true });
+      const call = el("button", { type: "submit", class: "btn btn-primary" }, icon("phone"), " Call");
+      const cancel = el("button", { type: "button", class: "btn btn-quiet" }, "Cancel");
+      cancel.addEventListener("click", close);
+      form.append(
+        el("p", null, from ? `Your phone ${from} rings first, then it calls ${number}.` : `Your phone rings first, then it calls ${number}.`),
+        status,
+        el("div", { class: "form-actions" }, cancel, call),
+      );
+      form.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        status.hidden = true;
+        call.disabled = true;
+        const outcome = await clickToCall(number, { quiet: true });
+        call.disabled = false;
+        if (outcome.ok) {
+          close();
+        } else {
+          status.textContent = capitalise(outcome.error.message);
+          status.hidden = false;
+        }
+      });
+      body.append(form);
+    },
+  });
+}
+
+/** A number shown as a click-to-call button when the role allows it, else as text. */
+export function callButton(number, extraClass = "") {
+  return el(
+    "button",
+    { type: "button", class: `link-btn call-btn ${extraClass}`.trim(), dataset: { call: number }, title: `Call ${number} from your phone` },
+    number,
+  );
+}
+
+/** Why the user cannot listen to channel `c` from their phone now, or null. */
+export function whyCannotMonitor(c) {
+  if (!allowed("snoop_channel")) return `Your role (${roleName()}) cannot listen to calls.`;
+  if (!boot?.user?.endpoint) return "No phone is set for your account to listen on.";
+  if (c?.flags?.snoop_of || /^Snoop\//i.test(c?.name || "")) return "This is a snoop channel: listen to the call it spies on instead.";
+  if (/^sb-[0-9a-f]+-sup$/.test(c?.id || "")) return "This is a supervisor's own monitoring phone.";
+  if (c?.blocked?.snoop_channel) return capitalise(c.blocked.snoop_channel);
+  return null;
 }
 
 /** Channel types that carry no RTP of their own. */

@@ -3,18 +3,21 @@ import { allowed, api, boot, channelAge, el, fmtTime, live, serverNow, toast, un
 import {
   actionDef,
   actionPath,
+  callButton,
   channelFlags,
   channelPath,
   channelUrl,
-  clickToCall,
   flagChip,
   hasNoRtp,
   runAction,
   stateBadge,
+  openCallPopover,
   successText,
+  whyCannotMonitor,
   whyDisabled,
 } from "./channel-ui.js";
 import { actionForm, resultList } from "./forms.js";
+import { sessions } from "./sessions.js";
 
 const page = document.getElementById("channel-page");
 const { server, channelId } = identity();
@@ -53,7 +56,7 @@ const FIELDS = [
   ["Parties", "Caller name", (c) => c.caller?.name || "—"],
   ["Parties", "Caller number", (c) => callerNumber(c.caller?.number)],
   ["Parties", "Connected name", (c) => c.connected?.name || "—"],
-  ["Parties", "Connected number", (c) => c.connected?.number || "—"],
+  ["Parties", "Connected number", (c) => callerNumber(c.connected?.number)],
   ["Where", "Stasis application", (c) => c.app || "— (in the dialplan)"],
   ["Where", "Context", (c) => c.dialplan?.context || "—"],
   ["Where", "Extension", (c) => c.dialplan?.exten || "—"],
@@ -112,12 +115,8 @@ function renderFields(onlyAges = false) {
 function callerNumber(number) {
   if (!number) return "—";
   if (!allowed("click_to_call")) return number;
-  const b = el("button", { type: "button", class: "link-btn", title: `Call ${number} from your phone` }, number);
-  b.addEventListener("click", async () => {
-    b.disabled = true;
-    await clickToCall(number);
-    b.disabled = false;
-  });
+  const b = callButton(number);
+  b.addEventListener("click", () => openCallPopover(number, b));
   return b;
 }
 
@@ -409,6 +408,7 @@ function setupActions() {
       if (def.params?.length) list.append(actionBlock(def));
       else quick.append(quickAction(def, quickWhy));
     }
+    if (group === "monitor" && allowed("snoop_channel")) quick.prepend(listenAction(quickWhy));
     if (!quick.children.length) quick.remove();
     if (!list.children.length) list.remove();
   }
@@ -439,6 +439,49 @@ function quickAction(def, whyList) {
   };
   actionControls.push(current);
   return form;
+}
+
+/** Listen from the supervisor's own phone (a monitoring session); the raw snoop stays below it. */
+function listenAction(whyList) {
+  const whyId = uniqueId("why");
+  const why = el("li", { id: whyId, hidden: true });
+  whyList.append(why);
+  const button = el("button", { type: "button", class: "btn btn-primary", id: "listen-button", dataset: { action: "monitor" } });
+  let busy = false;
+  const current = { name: "monitor", why: null, whyFn: (c) => whyCannotMonitor(c || ref) };
+  const paint = () => {
+    const running = sessions.monitoring(server, channelId);
+    const label = running ? "Listening: show the session" : "Listen from your phone";
+    button.textContent = busy ? "Ringing your phone…" : label;
+    const text = running ? null : current.why;
+    button.disabled = !!text && !busy;
+    if (busy) button.setAttribute("aria-busy", "true");
+    else button.removeAttribute("aria-busy");
+    button.title = text || (running ? "Your monitoring session on this call" : "Your phone rings; answer it to hear the call");
+    why.textContent = text ? `Listen: ${text}` : "";
+    why.hidden = !text;
+    if (text) button.setAttribute("aria-describedby", whyId);
+    else button.removeAttribute("aria-describedby");
+  };
+  current.setBlocked = paint;
+  button.addEventListener("click", async () => {
+    if (busy) return;
+    const running = sessions.monitoring(server, channelId);
+    if (running) {
+      sessions.focus(running.id);
+      return;
+    }
+    if (current.why || !channel) return;
+    busy = true;
+    paint();
+    await sessions.monitor(channel, "listen");
+    busy = false;
+    paint();
+  });
+  sessions.on(paint);
+  actionControls.push(current);
+  paint();
+  return button;
 }
 
 async function submitAction(def, values) {
@@ -491,7 +534,7 @@ function actionBlock(def) {
 
 function refreshActions() {
   for (const ctl of actionControls) {
-    const why = gone ? "This channel is gone." : whyDisabled(ctl.name, channel);
+    const why = gone ? "This channel is gone." : ctl.whyFn ? ctl.whyFn(channel) : whyDisabled(ctl.name, channel);
     if (ctl.why !== why) {
       ctl.why = why;
       ctl.setBlocked(why);

@@ -6,10 +6,11 @@ import {
   STATES,
   actionDef,
   actionLabel,
+  callButton,
   channelFlags,
   channelUrl,
-  clickToCall,
   flagChip,
+  openCallPopover,
   partyText,
   runAction,
   stateBadge,
@@ -17,15 +18,20 @@ import {
   stateTone,
   whereText,
   whereTitle,
+  whyCannotMonitor,
   whyDisabled,
 } from "./channel-ui.js";
 import { buildFields } from "./forms.js";
 import { closePopover, openPopover } from "./popover.js";
+import { sessions } from "./sessions.js";
 
 const BUFFER_ROWS = 8;
 const servers = boot?.servers || [];
 const multiServer = servers.length > 1;
 const canCall = allowed("click_to_call");
+// Supervisors listen from their own phone in one click (a monitoring session); the raw snoop
+// operation stays on the channel's detail page.
+const canMonitor = allowed("snoop_channel");
 
 // ---------------------------------------------------------------- columns
 
@@ -65,7 +71,7 @@ const SLOTS = [
   { slot: "hold", pick: (c) => (c.flags?.held ? "unhold" : "hold") },
   { slot: "mute", pick: (c) => (c.flags?.muted?.length ? "unmute" : "mute") },
   { slot: "moh", pick: (c) => (c.flags?.moh ? "stop_moh" : "start_moh") },
-  { slot: "snoop", pick: () => "snoop_channel" },
+  { slot: "snoop", pick: () => (canMonitor ? "monitor" : "snoop_channel") },
   { slot: "redirect", pick: () => "redirect" },
 ];
 const BUTTON = {
@@ -77,8 +83,18 @@ const BUTTON = {
   start_moh: { icon: "music", text: "MOH" },
   stop_moh: { icon: "music-off", text: "MOH off" },
   snoop_channel: { icon: "snoop", text: "Snoop" },
+  monitor: { icon: "snoop", text: "Listen" },
   redirect: { icon: "redirect", text: "Redirect" },
 };
+const MONITORING_LABEL = { listen: "Listening", whisper: "Whispering", barge: "Barging" };
+
+/** Why a row action cannot be used now (the pseudo-action "monitor" starts a monitoring session). */
+function slotWhy(action, c) {
+  return action === "monitor" ? whyCannotMonitor(c) : whyDisabled(action, c);
+}
+
+/** The user's own monitoring session on this channel, if one runs. */
+const monitoringOf = (c) => (canMonitor ? sessions.monitoring(c.server, c.id) : null);
 // The parameters worth asking for in a row popover; required ones are always asked.
 const POPOVER_PARAMS = {
   hangup: ["reason"],
@@ -372,16 +388,23 @@ function updateRow(tr, c) {
   const number = c.caller?.number || "";
   if (tr._v.number !== number) {
     tr._v.number = number;
-    if (number && canCall) {
-      cells["caller-number"].replaceChildren(
-        el("button", { type: "button", class: "link-btn call-btn", dataset: { call: number }, title: `Call ${number} from your phone` }, number),
-      );
-    } else {
-      cells["caller-number"].textContent = number;
-    }
+    if (number && canCall) cells["caller-number"].replaceChildren(callButton(number));
+    else cells["caller-number"].textContent = number;
   }
   const connected = partyText(c.connected);
-  setText(tr, "connected", cells.connected, connected);
+  if (tr._v.connected !== connected) {
+    tr._v.connected = connected;
+    const cNumber = c.connected?.number || "";
+    if (cNumber && canCall) {
+      const name = c.connected?.name || "";
+      // Same words as partyText ("Name <number>"), with the number a click-to-call button.
+      cells.connected.replaceChildren(...(name ? [`${name} <`, callButton(cNumber), ">"] : [callButton(cNumber)]));
+      cells.connected.title = connected;
+    } else {
+      cells.connected.textContent = connected;
+      cells.connected.removeAttribute("title");
+    }
+  }
   setText(tr, "where", cells.where, whereText(c));
   const wt = whereTitle(c);
   if (tr._v.whereTitle !== wt) {
@@ -404,9 +427,10 @@ function updateRow(tr, c) {
 function updateButton(tr, c, slot, action) {
   const ref = tr._buttons[slot];
   const busy = pending.has(`${c.uid}|${action}`);
-  const why = busy ? "Working…" : whyDisabled(action, c);
-  const label = BUTTON[action].text;
-  const key = `${action}|${why}|${c.name}`;
+  const monitoring = action === "monitor" ? monitoringOf(c) : null;
+  const why = busy ? "Working…" : monitoring ? null : slotWhy(action, c);
+  const label = monitoring ? MONITORING_LABEL[monitoring.mode] || "Listening" : BUTTON[action].text;
+  const key = `${action}|${why}|${c.name}|${monitoring ? `${monitoring.id}:${monitoring.mode}` : ""}`;
   if (tr._v[`btn-${slot}`] === key) return;
   tr._v[`btn-${slot}`] = key;
   const b = ref.b;
@@ -416,8 +440,10 @@ function updateButton(tr, c, slot, action) {
   if (busy) b.setAttribute("aria-disabled", "true");
   else b.removeAttribute("aria-disabled");
   b.setAttribute("aria-label", label);
-  b.title = why ? `${label}: ${why}` : `${label} ${c.name}`;
-  b.classList.toggle("is-on", action === "unhold" || action === "unmute" || action === "stop_moh");
+  b.title = why ? `${label}: ${why}` : monitoring ? `${label} to ${c.name}: show the session` : action === "monitor" ? `Listen to ${c.name} from your phone` : `${label} ${c.name}`;
+  b.classList.toggle("is-on", action === "unhold" || action === "unmute" || action === "stop_moh" || !!monitoring);
+  if (action === "monitor") b.dataset.session = monitoring ? monitoring.id : "";
+  else delete b.dataset.session;
   if (busy) b.setAttribute("aria-busy", "true");
   else b.removeAttribute("aria-busy");
   ref.text.textContent = label;
@@ -437,6 +463,14 @@ setInterval(tickDurations, 1000);
 function refreshRow(uid) {
   const tr = rendered.get(uid);
   if (tr && tr._c) updateRow(tr, tr._c);
+}
+
+// A monitoring session starting or ending turns its row's Listen button into "Listening" and back.
+if (canMonitor) {
+  sessions.on(() => {
+    const snoop = SLOTS.find((x) => x.slot === "snoop");
+    for (const tr of rendered.values()) if (tr._c) updateButton(tr, tr._c, "snoop", snoop.pick(tr._c));
+  });
 }
 
 // ---------------------------------------------------------------- counts, footer, header
@@ -659,7 +693,12 @@ function paramsFor(action) {
 
 function startAction(uid, action, anchor) {
   const e = entries.get(uid);
-  if (!e || pending.has(`${uid}|${action}`) || whyDisabled(action, e.c)) return;
+  if (!e || pending.has(`${uid}|${action}`)) return;
+  if (action === "monitor") {
+    startMonitor(uid);
+    return;
+  }
+  if (whyDisabled(action, e.c)) return;
   const params = paramsFor(action);
   if (!params.length) {
     send(uid, action, {});
@@ -678,6 +717,24 @@ async function send(uid, action, values) {
   pending.delete(key);
   refreshRow(uid);
   return outcome;
+}
+
+/** One click: ring the supervisor's phone and listen; the session shows in the sessions panel. */
+async function startMonitor(uid) {
+  const e = entries.get(uid);
+  if (!e) return;
+  const running = monitoringOf(e.c);
+  if (running) {
+    sessions.focus(running.id);
+    return;
+  }
+  if (whyCannotMonitor(e.c)) return;
+  const key = `${uid}|monitor`;
+  pending.add(key);
+  refreshRow(uid);
+  await sessions.monitor(e.c, "listen");
+  pending.delete(key);
+  refreshRow(uid);
 }
 
 function openActionPopover(uid, action, params, anchor) {
@@ -738,13 +795,14 @@ function openRowMenu(uid, anchor) {
       const list = el("div", { class: "menu-list", role: "group", "aria-label": "Actions" });
       for (const { pick } of SLOTS) {
         const action = pick(c);
-        const why = whyDisabled(action, c);
+        const monitoring = action === "monitor" ? monitoringOf(c) : null;
+        const why = monitoring ? null : slotWhy(action, c);
         const whyId = uniqueId("menu-why");
         const item = el(
           "button",
           { type: "button", class: "menu-item", dataset: { action }, disabled: !!why, "aria-describedby": why ? whyId : null },
           icon(BUTTON[action].icon),
-          el("span", null, BUTTON[action].text),
+          el("span", null, monitoring ? MONITORING_LABEL[monitoring.mode] || "Listening" : BUTTON[action].text),
         );
         item.addEventListener("click", () => {
           closePopover();
@@ -755,31 +813,6 @@ function openRowMenu(uid, anchor) {
       }
       list.append(el("a", { class: "menu-item", href: channelUrl(c.server, c.id) }, "Open details…"));
       body.append(list);
-    },
-  });
-}
-
-function openCallPopover(number, anchor) {
-  openPopover(anchor, {
-    title: `Call ${number}`,
-    build(body, close) {
-      const from = boot?.user?.endpoint;
-      const form = el("form", { class: "pop-form", dataset: { action: "click_to_call" } });
-      const call = el("button", { type: "submit", class: "btn btn-primary" }, icon("phone"), " Call");
-      const cancel = el("button", { type: "button", class: "btn btn-quiet" }, "Cancel");
-      cancel.addEventListener("click", close);
-      form.append(
-        el("p", null, from ? `Your phone ${from} rings first, then it calls ${number}.` : `Your phone rings first, then it calls ${number}.`),
-        el("div", { class: "form-actions" }, cancel, call),
-      );
-      form.addEventListener("submit", async (ev) => {
-        ev.preventDefault();
-        call.disabled = true;
-        const outcome = await clickToCall(number);
-        call.disabled = false;
-        if (outcome.ok) close();
-      });
-      body.append(form);
     },
   });
 }

@@ -1,42 +1,159 @@
 // Click-to-call for everyone allowed, and the full ARI originate form for NOC and admins.
-import { allowed, api, el, toast } from "./common.js";
+import { allowed, api, el, fmtDuration, toast } from "./common.js";
 import { actionDef, channelUrl, clickToCall, successText } from "./channel-ui.js";
 import { actionForm, resultList } from "./forms.js";
+import { isEnded, sessionAge, sessionWords, sessions } from "./sessions.js";
+
+const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 const $ = (id) => document.getElementById(id);
 
 // ---------------------------------------------------------------- click-to-call
 
+// The call's progress, step by step, from its session (the live socket says when each step is reached).
+const STEPS = [
+  { state: "ringing_agent", label: (s) => `Ring your phone${s.endpoint ? ` (${s.endpoint})` : ""}` },
+  { state: "dialling", label: (s) => `Dial ${s.number}` },
+  { state: "connected", label: () => "Connected" },
+];
+const STEP_RANK = { starting: 0, ringing_agent: 1, dialling: 2, connected: 3 };
+
+/**
+ * How far an ended call got, from its outcome: the socket coalesces quick changes, so a call that
+ * fails at once may never have been seen ringing or dialling here.
+ */
+function reachedFromOutcome(s) {
+  const d = s.detail || "";
+  if (s.state === "failed") return /your phone/.test(d) ? 1 : 2;
+  if (s.state === "ended") return /before the answer/.test(d) ? 2 : 3;
+  if (s.state === "cancelled") return /hung up/.test(d) ? 3 : 1;
+  return 0;
+}
+
 const ctc = $("click-to-call");
 if (ctc) {
   const input = $("ctc-destination");
   const error = $("ctc-error");
+  const formError = $("ctc-form-error");
+  const box = $("ctc-session");
+  const button = ctc.querySelector("button[type=submit]");
+  let followed = null; // {id, reached, last}
+
   const showError = (msg) => {
     error.textContent = msg;
     error.hidden = !msg;
     if (msg) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
   };
+  const showFormError = (msg) => {
+    formError.textContent = msg;
+    formError.hidden = !msg;
+  };
+
   ctc.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const destination = input.value.trim();
+    showFormError("");
     if (!destination) {
       showError("Enter the number or extension to call.");
       input.focus();
       return;
     }
-    if (!/^[0-9A-Za-z*#+@._-]+$/.test(destination)) {
+    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0018"); the rest it judges.
+    if (!/^[0-9A-Za-z*#+@._\-\s()/:]+$/.test(destination)) {
       showError("Use digits, letters, * # + @ . _ - only.");
       input.focus();
       return;
     }
     showError("");
-    const button = ctc.querySelector("button[type=submit]");
     button.disabled = true;
-    const outcome = await clickToCall(destination);
+    ctc.setAttribute("aria-busy", "true");
+    const outcome = await clickToCall(destination, { quiet: true });
     button.disabled = false;
-    if (!outcome.ok) showError(outcome.error.message);
+    ctc.removeAttribute("aria-busy");
+    if (outcome.ok) {
+      follow(outcome.result);
+      return;
+    }
+    const err = outcome.error;
+    const msg = capitalise(err.message);
+    // A rejected number (premium, letters, too short) is the field's fault: say so next to it.
+    if (err.parameter === "destination" || (err.status === 400 && !err.parameter)) {
+      showError(msg);
+      input.focus();
+    } else {
+      showFormError(msg);
+    }
   });
+
+  function follow(session) {
+    followed = { id: session.id, reached: 0, last: session };
+    box.hidden = false;
+    paint();
+    box.querySelector(".ctc-status")?.focus();
+  }
+
+  function paint() {
+    if (!followed) return;
+    // Once the server forgets an ended session, its last known state stays on this page.
+    const s = sessions.get(followed.id) || followed.last;
+    followed.last = s;
+    followed.reached = Math.max(followed.reached, STEP_RANK[s.state] ?? 0, reachedFromOutcome(s));
+    const ended = isEnded(s);
+    const words = sessionWords(s);
+    box.dataset.state = s.state;
+    box.dataset.session = s.id;
+
+    const status = el(
+      "p",
+      { class: `ctc-status badge tone-${words.tone}`, tabindex: "-1" },
+      el("span", { class: "badge-dot", "aria-hidden": "true" }),
+      words.text,
+    );
+    const steps = el("ol", { class: "ctc-steps", "aria-label": `Progress of the call to ${s.number}` });
+    STEPS.forEach((step, i) => {
+      const rank = i + 1;
+      let mark = "todo";
+      // Reaching "Connected" is the goal: it stays done however the call ends afterwards.
+      if (followed.reached > rank || (followed.reached === rank && rank === STEPS.length)) mark = "done";
+      else if (followed.reached === rank) mark = ended ? (s.state === "failed" ? "failed" : "stopped") : "now";
+      const words = { done: "done", now: "in progress", failed: "failed here", stopped: "stopped here", todo: "not reached" }[mark];
+      steps.append(
+        el("li", { class: `ctc-step is-${mark}`, dataset: { step: step.state }, "aria-current": mark === "now" ? "step" : null },
+          el("span", { class: "ctc-step-label" }, step.label(s)),
+          el("span", { class: "visually-hidden" }, ` (${words})`)),
+      );
+    });
+    const age = sessionAge(s);
+    const head = el("div", { class: "ctc-head" },
+      el("h3", null, `Call to ${s.number}`),
+      el("span", { class: "session-duration", dataset: { tick: "" }, title: "Duration" }, age == null ? "" : fmtDuration(age)));
+    const actions = el("div", { class: "form-actions" });
+    const p = sessions.pending(s.id);
+    if (!ended) {
+      const label = s.state === "connected" ? "Hang up" : "Cancel";
+      const stopBtn = el("button", { type: "button", class: `btn ${s.state === "connected" ? "btn-danger" : ""}`.trim(), id: "ctc-stop" },
+        p?.what === "stop" ? "Ending…" : label);
+      if (p?.what === "stop") stopBtn.setAttribute("aria-busy", "true");
+      stopBtn.addEventListener("click", () => sessions.stop(s.id));
+      actions.append(stopBtn);
+    }
+    // Rebuilt on each change; keep focus where it was (the stop button, or the status once it is gone).
+    const hadFocus = box.contains(document.activeElement) ? document.activeElement.id || "status" : null;
+    box.replaceChildren(head, status, steps, actions);
+    if (hadFocus) ($("ctc-stop") && hadFocus === "ctc-stop" ? $("ctc-stop") : status).focus();
+  }
+
+  sessions.on((changed) => {
+    if (followed && changed.has(followed.id)) paint();
+  });
+  setInterval(() => {
+    if (!followed) return;
+    const s = sessions.get(followed.id) || followed.last;
+    const node = box.querySelector("[data-tick]");
+    const age = sessionAge(s);
+    if (node && age != null) node.textContent = fmtDuration(age);
+  }, 1000);
 }
 
 // ---------------------------------------------------------------- originate
