@@ -18,6 +18,11 @@ def parse_args(argv: list[str] | None = None) -> SimConfig:
     parser.add_argument("--calls-per-second", type=float, default=0.0,
                         help="demo traffic: inbound calls per second from the simulated phones (0: idle)")
     parser.add_argument("--seed", type=int, default=None, help="seed for the demo traffic")
+    parser.add_argument("--max-channels", type=int, default=10_000,
+                        help="demo traffic places no call while this many channels exist (default 10000)")
+    parser.add_argument("--route-app", default="switchboard",
+                        help="the dashboard's call-routing Stasis app the demo contexts dial through "
+                             "(default switchboard, the dashboard's ARI_APP)")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply every simulated delay (0.1 runs ten times faster)")
     parser.add_argument("--allowed-origin", action="append", default=None,
@@ -27,8 +32,13 @@ def parse_args(argv: list[str] | None = None) -> SimConfig:
         parser.error("--calls-per-second must be >= 0")
     if args.time_scale <= 0:
         parser.error("--time-scale must be > 0")
+    if args.max_channels < 0:
+        parser.error("--max-channels must be >= 0")
+    if not args.route_app or "," in args.route_app:
+        parser.error("--route-app must be an application name")
     config = SimConfig(host=args.host, port=args.port, username=args.user, password=args.password,
-                       calls_per_second=args.calls_per_second, seed=args.seed, time_scale=args.time_scale)
+                       calls_per_second=args.calls_per_second, seed=args.seed, time_scale=args.time_scale,
+                       max_channels=args.max_channels, route_app=args.route_app)
     if args.allowed_origin:
         config.allowed_origins = tuple(args.allowed_origin)
     return config

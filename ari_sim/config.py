@@ -16,6 +16,11 @@ class SimConfig:
     time_scale: float = 1.0
     calls_per_second: float = 0.0
     seed: int | None = None
+    # The dashboard's call-routing Stasis app, dialled by the demo contexts:
+    # Stasis(<route_app>,dial,<endpoint>[,timeout]).
+    route_app: str = "switchboard"
+    # Demo traffic places no call while this many channels exist.
+    max_channels: int = 10_000
     asterisk_id: str = "02:fc:00:00:00:01"
     version: str = "20-git-516d2c60"
     extra: dict = field(default_factory=dict)

@@ -209,25 +209,17 @@ class ControlApi:
     async def phone_hold(self, request: web.Request) -> web.Response:
         endpoint = self._phone(request)
         data = await _body(request)
-        pbx = self.sim.pbx
         calls = self._calls(endpoint)
         for channel in calls:
-            if not channel.held:
-                channel.held = True
-                pbx.bus.hold(channel, data.get("musicclass"))
-                pbx.update_device(endpoint, channel)
+            self.sim.pbx.phone_hold(channel, data.get("musicclass"))
         return ok([channel.snapshot() for channel in calls])
 
     @_guard
     async def phone_unhold(self, request: web.Request) -> web.Response:
         endpoint = self._phone(request)
-        pbx = self.sim.pbx
         calls = self._calls(endpoint)
         for channel in calls:
-            if channel.held:
-                channel.held = False
-                pbx.bus.unhold(channel)
-                pbx.update_device(endpoint, channel)
+            self.sim.pbx.phone_unhold(channel)
         return ok([channel.snapshot() for channel in calls])
 
     @_guard
@@ -241,18 +233,13 @@ class ControlApi:
         if isinstance(duration, bool) or not isinstance(duration, int) or duration < 0:
             raise ValueError("duration_ms must be an integer >= 0")
         calls = self._calls(endpoint)
-        pbx = self.sim.pbx
-        channel = calls[0]
         from .media import DTMF_DIGITS
 
-        at = 0.0
         for digit in digits:
             if digit not in DTMF_DIGITS:
                 raise ValueError(f"not a DTMF digit: {digit!r}")
-        for index, digit in enumerate(digits):
-            at = index * (duration / 1000 + 0.1)
-            channel.timers[f"phone-dtmf{index}"] = pbx.later(at + duration / 1000, pbx.media.receive_dtmf,
-                                                             channel, digit.upper(), duration)
+        channel = calls[0]
+        self.sim.pbx.phone_dtmf(channel, digits, duration)
         return ok(channel.snapshot())
 
     @_guard
@@ -314,13 +301,32 @@ class ControlApi:
     @_guard
     async def set_traffic(self, request: web.Request) -> web.Response:
         data = await _body(request)
+        known = {"calls_per_second", "seed", "max_channels", "stuck_every", "stuck_max"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown traffic setting(s): {', '.join(sorted(unknown))}; known: {', '.join(sorted(known))}")
         rate = _seconds(data, "calls_per_second")
         if rate is None:
             raise ValueError("calls_per_second is required (0 stops the traffic)")
+        counts = {}
+        for key in ("max_channels", "stuck_every", "stuck_max"):
+            if key in data:
+                value = data[key]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise ValueError(f"{key} must be an integer >= 0")
+                counts[key] = value
         if "seed" in data:
             seed = data["seed"]
             if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
                 raise ValueError("seed must be an integer")
-            self.sim.traffic.random.seed(seed)
-        self.sim.traffic.set_rate(rate)
-        return ok(self.sim.traffic.to_json())
+        traffic = self.sim.traffic
+        if "seed" in data:
+            traffic.reseed(data["seed"])
+        if "max_channels" in counts:
+            traffic.max_channels = counts["max_channels"]
+        if "stuck_every" in counts:
+            traffic.planner.stuck_every = counts["stuck_every"]
+        if "stuck_max" in counts:
+            traffic.stuck_max = counts["stuck_max"]
+        traffic.set_rate(rate)
+        return ok(traffic.to_json())

@@ -1,4 +1,8 @@
-"""The capture PBX's default dialplan, and a small interpreter for it.
+"""The capture PBX's default dialplan, the demo contexts, and a small interpreter for them.
+
+Extensions are matched as Asterisk matches them: an exact extension first, then the most
+specific pattern (`_NXX` before `_X.`; see `pattern_key`). Application data is expanded
+(`${EXTEN:1}`, `${CALLERID(num)}`, `${PHONE_${EXTEN}}`, `${RAND(1,5)}`) before it runs.
 
 The interpreter runs priorities synchronously until an application blocks (a wait, music on
 hold, Stasis); a wait is a loop timer, not a task, so ten thousand parked channels cost
@@ -9,6 +13,8 @@ event for that first NoOp.
 from __future__ import annotations
 
 import copy
+import random
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
@@ -61,6 +67,68 @@ DEFAULT_CONTEXTS: dict[str, dict[str, list[Step]]] = {
     },
 }
 
+# [globals]: the office phones by number (the demo contexts dial `PJSIP/${PHONE_${EXTEN}}`).
+DIALPLAN_GLOBALS: dict[str, str] = {
+    "PHONE_1001": "alice", "PHONE_1002": "bob", "PHONE_1003": "carol", "PHONE_1004": "dave",
+    "PHONE_1005": "erin", "PHONE_2001": "supervisor1", "PHONE_2002": "supervisor2", "PHONE_3001": "noc1",
+    "PHONE_9001": "admin1",
+}
+
+# The numbers of the demo contexts (ari_sim/README.md, "Demo contexts").
+MAIN_NUMBER = "5550100"
+DIRECT_LINES = tuple(f"555010{n}" for n in range(1, 6))  # -> 1001..1005
+DEAD_LINE = "5550199"  # rings for ever
+QUEUE_EXTEN = "500"
+
+
+def demo_contexts(route_app: str = "switchboard") -> dict[str, dict[str, list[Step]]]:
+    """What a small office would have beside the capture PBX's `default`: the phones' context,
+    the trunk's, and a queue. Calls that reach a phone or the trunk go through the dashboard's
+    routing app: `Stasis(<route_app>,dial,<endpoint>[,timeout])`."""
+    def route(target: str, timeout: str = "") -> Step:
+        return Step("Stasis", f"{route_app},dial,{target}" + (f",{timeout}" if timeout else ""))
+
+    left = Step("NoOp", "route ended: STASISSTATUS=${STASISSTATUS}")
+    return {
+        # What the office phones dial.
+        "from-phones": {
+            # 1001..1005, 2001, 2002, 3001, 9001: the phones' numbers, through the routing app.
+            "_[1239]00X": _ext(Step("NoOp", "internal call ${CALLERID(num)} -> ${EXTEN}"),
+                               route("PJSIP/${PHONE_${EXTEN}}", "20"), left, Step("Hangup")),
+            # 0 or 9 + a number of six digits or more: out through the trunk (the README's
+            # `_9X.` line, made longer so that 9001 stays admin1's: Asterisk would try `_9X.`
+            # before `_[1239]00X`, a literal 9 being more specific than [1239]).
+            "_0XXXXX.": _ext(Step("NoOp", "outbound call ${CALLERID(num)} -> ${EXTEN:1}"),
+                             route("PJSIP/trunk/${EXTEN:1}", "60"), left, Step("Hangup")),
+            "_9XXXXX.": _ext(route("PJSIP/trunk/${EXTEN:1}", "60"), left, Step("Hangup")),
+            # The capture PBX's test extensions (100..108, 200..202, 300) stay reachable.
+            "_[123]0X": _ext(Step("Goto", "default,${EXTEN},1")),
+            QUEUE_EXTEN: _ext(Step("Goto", f"queue,{QUEUE_EXTEN},1")),
+            # By endpoint name (`bob`), and the README's catch-all line as it stands.
+            "_[a-z].": _ext(route("PJSIP/${EXTEN}"), left, Step("Hangup")),
+            "_X.": _ext(route("PJSIP/${EXTEN}"), left, Step("Hangup")),
+        },
+        # Calls from customers on PJSIP/trunk; the extension is the number they dialled.
+        "from-trunk": {
+            MAIN_NUMBER: _ext(Step("NoOp", "main number: ${CALLERID(name)} <${CALLERID(num)}>"),
+                              Step("Goto", f"queue,{QUEUE_EXTEN},1")),
+            "_555010[1-5]": _ext(Step("NoOp", "direct line ${EXTEN} -> 100${EXTEN:-1}"),
+                                 Step("Goto", "from-phones,100${EXTEN:-1},1")),
+            DEAD_LINE: _ext(Step("NoOp", "old fax line: rings, nobody answers"), Step("Ringing"),
+                            Step("Wait", "3600", label="loop"), Step("Goto", "loop")),
+            "_X.": _ext(Step("NoOp", "no such number ${EXTEN}"), Step("Hangup", "1")),
+        },
+        # A queue: the caller hears an announcement and music on hold for a while, then an
+        # agent's phone rings through the routing app; back to the queue if that fails.
+        "queue": {
+            QUEUE_EXTEN: _ext(Step("NoOp", "queue support: ${CALLERID(num)} waits"), Step("Answer"),
+                              Step("Playback", "queue-periodic-announce", label="wait"),
+                              Step("MusicOnHold", "default,${RAND(5,30)}"),
+                              route("PJSIP/${PHONE_100${RAND(1,5)}}", "20"), left, Step("Goto", "wait")),
+        },
+    }
+
+
 # Durations (seconds) of the sounds the simulator "has"; anything else fails to play, as a
 # missing file does on Asterisk.
 SOUNDS = {
@@ -105,15 +173,124 @@ def jump(context: str, exten: str, priority: int) -> _Outcome:
     return _Outcome("jump", target=(context, exten, priority))
 
 
+_PATTERN_CHARS = {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]"}
+
+
+def _pattern_items(pattern: str) -> list[str]:
+    """A pattern's positions: `X`, `N`, `Z`, `.`, `!`, `[...]` sets or literal characters.
+    Dashes outside sets are ignored, as Asterisk does (`_1-800-NXX`)."""
+    items, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "[":
+            end = pattern.find("]", index)
+            end = len(pattern) if end < 0 else end
+            items.append(pattern[index:end + 1])
+            index = end + 1
+            continue
+        if char != "-":
+            items.append(char)
+        index += 1
+    return items
+
+
+def _set_chars(item: str) -> set[str]:
+    body = item[1:-1] if item.endswith("]") else item[1:]
+    chars, index = set(), 0
+    while index < len(body):
+        if index + 2 < len(body) and body[index + 1] == "-":
+            chars.update(chr(c) for c in range(ord(body[index]), ord(body[index + 2]) + 1))
+            index += 3
+        else:
+            chars.add(body[index])
+            index += 1
+    return chars
+
+
+def _position_weight(item: str) -> int:
+    """Asterisk's ext_cmp_pattern_pos: how many characters a position matches (<< 8) and its
+    lowest one; `.` and `!` last. The lower the weight, the more specific."""
+    upper = item.upper()
+    if item.startswith("["):
+        chars = _set_chars(item)
+        return (len(chars) << 8) | (ord(min(chars)) if chars else 0)
+    if upper == "N":
+        return 0x0800 | ord("2")
+    if upper == "Z":
+        return 0x0900 | ord("1")
+    if upper == "X":
+        return 0x0A00 | ord("0")
+    if item == ".":
+        return 0x18000
+    if item == "!":
+        return 0x28000
+    return 0x0100 | (ord(item) & 0xFF)
+
+
+def pattern_key(pattern: str) -> tuple[int, ...]:
+    """Sort key of a pattern (without its `_`): position by position, the more specific first;
+    where one pattern is a prefix of the other, the longer one first (end of pattern weighs
+    0x30000, as in Asterisk)."""
+    return tuple(_position_weight(item) for item in _pattern_items(pattern)) + (0x30000,)
+
+
+def compile_pattern(pattern: str) -> re.Pattern:
+    parts = []
+    for item in _pattern_items(pattern):
+        upper = item.upper()
+        if item.startswith("["):
+            parts.append("[" + "".join(re.escape(c) for c in sorted(_set_chars(item))) + "]")
+        elif upper in _PATTERN_CHARS:
+            parts.append(_PATTERN_CHARS[upper])
+        elif item == ".":
+            parts.append(".+")
+        elif item == "!":
+            parts.append(".*")
+        else:
+            parts.append(re.escape(item))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+class _Context:
+    """One context: exact extensions by name, then patterns from the most specific."""
+
+    __slots__ = ("exact", "patterns")
+
+    def __init__(self, extensions: dict[str, list[Step]]):
+        self.exact = {name: steps for name, steps in extensions.items() if not name.startswith("_")}
+        patterns = [(pattern_key(name[1:]), name, compile_pattern(name[1:]), steps)
+                    for name, steps in extensions.items() if name.startswith("_")]
+        patterns.sort(key=lambda item: (item[0], item[1]))
+        self.patterns = [(regex, steps) for _, _, regex, steps in patterns]
+
+    def match(self, exten: str) -> list[Step] | None:
+        steps = self.exact.get(exten)
+        if steps is not None:
+            return steps
+        for regex, steps in self.patterns:
+            if regex.fullmatch(exten):
+                return steps
+        return None
+
+
 class Dialplan:
-    def __init__(self, pbx: "Pbx", contexts: dict | None = None):
+    def __init__(self, pbx: "Pbx", contexts: dict | None = None, globals_: dict | None = None,
+                 seed: int | None = None):
         self.pbx = pbx
-        self.contexts = copy.deepcopy(contexts or DEFAULT_CONTEXTS)
+        if contexts is None:
+            route_app = getattr(getattr(pbx, "config", None), "route_app", "switchboard")
+            contexts = {**DEFAULT_CONTEXTS, **demo_contexts(route_app)}
+        self.contexts = copy.deepcopy(contexts)
+        self.globals = dict(DIALPLAN_GLOBALS if globals_ is None else globals_)
+        # ${RAND()} draws from here: seeded, the demo's queue picks the same agents each run.
+        self.random = random.Random(seed)
+        self._compiled = {name: _Context(extensions) for name, extensions in self.contexts.items()}
 
     # --- lookups ------------------------------------------------------------------------
 
     def steps(self, context: str, exten: str) -> list[Step] | None:
-        return self.contexts.get(context, {}).get(exten)
+        compiled = self._compiled.get(context)
+        return compiled.match(exten) if compiled is not None else None
 
     def exists(self, context: str, exten: str, priority: int = 1) -> bool:
         steps = self.steps(context, exten)
@@ -124,6 +301,9 @@ class Dialplan:
             if step.label == label:
                 return index
         return None
+
+    def expand(self, channel: Channel, text: str) -> str:
+        return expand(channel, text, self.pbx.global_vars, self.random)
 
     # --- execution ----------------------------------------------------------------------
 
@@ -141,7 +321,7 @@ class Dialplan:
                     pbx.dialplan_missing(channel, context, exten, priority)
                 return
             step = steps[priority - 1]
-            data = expand(channel, step.data)
+            data = self.expand(channel, step.data)
             pbx.set_location(channel, context, exten, priority, step.app, data)
             app = _APPS.get(step.app.lower(), _app_noop)
             outcome = app(self, channel, data)
@@ -205,9 +385,12 @@ def _app_answer(dp: Dialplan, channel: Channel, data: str):
 
 
 def _app_moh(dp: Dialplan, channel: Channel, data: str):
-    channel.moh_class = data or "default"
+    moh_class, _, duration = data.partition(",")
+    channel.moh_class = moh_class or "default"
     channel.extra["audio"] = True
-    return BLOCK
+    seconds = _timeout_or_forever(duration.strip())
+    # MusicOnHold(class,duration) returns after `duration` seconds; without one it never does.
+    return BLOCK if seconds is None else wait(seconds)
 
 
 def _app_block(dp: Dialplan, channel: Channel, data: str):

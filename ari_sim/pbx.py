@@ -56,7 +56,7 @@ class Pbx:
         self.loop = asyncio.get_running_loop()
         self.scale = config.time_scale
         self.phones = Phones()
-        self.dialplan = Dialplan(self)
+        self.dialplan = Dialplan(self, seed=config.seed)
         self.stasis = StasisEngine(self)
         self.media = Media(self)
         self.bridging = Bridging(self)
@@ -69,7 +69,8 @@ class Pbx:
         self.playbacks: dict[str, Playback] = {}
         self.live_recordings: dict[str, LiveRecording] = {}
         self.stored_recordings: dict[str, StoredRecording] = {}
-        self.global_vars: dict[str, str] = {}
+        # Globals start as the dialplan's [globals] (the phones' numbers), as on Asterisk.
+        self.global_vars: dict[str, str] = dict(self.dialplan.globals)
         self.startup_time = ast_time()
         self.last_reload_time = self.startup_time
 
@@ -105,6 +106,7 @@ class Pbx:
         if not keep_files:
             self.stored_recordings.clear()
         self.global_vars.clear()
+        self.global_vars.update(self.dialplan.globals)
         self.phones.clear_channels()
         for app in self.bus.apps.values():
             app.channels.clear()
@@ -474,7 +476,7 @@ class Pbx:
     def _phone_call(self, leg: DialLeg) -> None:
         channel = leg.channel
         endpoint = channel.endpoint
-        behaviour = endpoint.behaviour
+        behaviour = endpoint.behaviour_for(leg.dialstring)
         if behaviour.offline or (not endpoint.registered and not behaviour.never_answer):
             channel.timers["phone"] = self.later(0.01, self._dial_failed, leg, "CHANUNAVAIL", 20)
             return
@@ -702,6 +704,44 @@ class Pbx:
         channel.timers.pop("phone_hangup", None)
         self.hangup(channel, 16, "peer")
 
+    # --- what a phone does on its call (control API, demo traffic) ---------------------------
+
+    def phone_hold(self, channel: Channel, musicclass: Optional[str] = None) -> None:
+        """The phone puts its call on hold: ChannelHold, device ONHOLD."""
+        if channel.alive and not channel.hanging and not channel.held:
+            channel.held = True
+            self.bus.hold(channel, musicclass)
+            if channel.endpoint is not None:
+                self.update_device(channel.endpoint, channel)
+
+    def phone_unhold(self, channel: Channel) -> None:
+        if channel.alive and not channel.hanging and channel.held:
+            channel.held = False
+            self.bus.unhold(channel)
+            if channel.endpoint is not None:
+                self.update_device(channel.endpoint, channel)
+
+    def phone_dtmf(self, channel: Channel, digits: str, duration_ms: int = 100) -> None:
+        """The phone presses keys: one ChannelDtmfReceived per digit, 0.1 s apart."""
+        for index, digit in enumerate(digits):
+            at = index * (duration_ms / 1000 + 0.1)
+            channel.timers[f"phone-dtmf{index}"] = self.later(at + duration_ms / 1000, self.media.receive_dtmf,
+                                                              channel, digit.upper(), duration_ms)
+
+    def blind_transfer(self, channel: Channel, context: str, exten: str) -> bool:
+        """A channel running the dialplan continues at (context, exten, 1) (a blind transfer or
+        AMI Redirect: the application it was in is left). False when it is in Stasis, bridged or
+        not in the dialplan; the ARI app owns such a channel."""
+        if not channel.alive or channel.hanging or not channel.pbx or channel.stasis_app is not None \
+                or channel.bridge is not None or not self.dialplan.exists(context, exten, 1):
+            return False
+        timer = channel.timers.pop("pbx", None)
+        if timer is not None:
+            timer.cancel()
+        channel.moh_class = None
+        self.dialplan.run(channel, context, exten, 1)
+        return True
+
     def _finish_peer(self, peer: Channel) -> None:
         peer.cancel_timers()
         self._release(peer)
@@ -729,10 +769,9 @@ class Pbx:
             self.bus.hangup_request(channel, 16, soft=True)
         steps = self.dialplan.steps(channel.context, "h")
         if steps:
-            from .variables import expand
-
             for priority, step in enumerate(steps, start=1):
-                self.set_location(channel, channel.context, "h", priority, step.app, expand(channel, step.data))
+                self.set_location(channel, channel.context, "h", priority, step.app,
+                                  self.dialplan.expand(channel, step.data))
             self.set_location(channel, channel.context, "h", len(steps) + 1, "", "")
         return True
 

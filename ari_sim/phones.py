@@ -6,7 +6,7 @@ it per endpoint: `POST /_sim/phones/PJSIP/alice {"answer_after": 2, "busy": fals
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from .state import Channel
@@ -64,6 +64,17 @@ class Endpoint:
     # How many of its calls are up, held or ringing: the device state follows from these
     # counts without looking at every call.
     counts: Counter = field(default_factory=Counter)
+    # A trunk to the outside world: the number dialled on it (`PJSIP/trunk/<number>`) may fail
+    # by itself (TRUNK_FAILURES); its channels are customers' calls, not a desk phone's.
+    trunk: bool = False
+
+    def behaviour_for(self, dialstring: str) -> PhoneBehaviour:
+        """How this call behaves: the phone's behaviour, or for a trunk, the far end's (a
+        number ending in 17/18/19/20/21 is busy / does not answer / is absent / rejects)."""
+        if not self.trunk:
+            return self.behaviour
+        change = TRUNK_FAILURES.get(dialstring.partition("/")[2][-2:])
+        return replace(self.behaviour, **change) if change else self.behaviour
 
     @property
     def key(self) -> str:
@@ -107,13 +118,29 @@ DEFAULT_PHONES = (
     ("PJSIP", "supervisor2", "Supervisor Two", "2002"),
     ("PJSIP", "noc1", "NOC One", "3001"),
     ("PJSIP", "admin1", "Admin One", "9001"),
+    # The office's line to the outside world: customers call in on it, and the routing app
+    # dials out on it (`PJSIP/trunk/<number>`).
+    ("PJSIP", "trunk", "", ""),
 )
 
+# On the trunk, the far end of a number ending in a Q.850 cause fails with it: 17 busy, 18/19
+# rings and never answers, 20 absent, 21 rejects. Every other number answers.
+TRUNK_FAILURES: dict[str, dict[str, Any]] = {
+    "17": {"busy": True},
+    "18": {"never_answer": True},
+    "19": {"never_answer": True},
+    "20": {"offline": True},
+    "21": {"reject": True},
+}
 
-def _default_behaviour(technology: str) -> PhoneBehaviour:
+
+def _default_behaviour(technology: str, resource: str) -> PhoneBehaviour:
     if technology == "SIP":
         # Nobody listens on the capture PBX's SIP peers: no 180, no answer.
         return PhoneBehaviour(ring_after=None, never_answer=True)
+    if resource == "trunk":
+        # The outside world: ringing after half a second, an answer after a few.
+        return PhoneBehaviour(ring_after=0.5, answer_after=4.0)
     return PhoneBehaviour()
 
 
@@ -127,8 +154,8 @@ class Phones:
         self.endpoints = {}
         for technology, resource, name, number in DEFAULT_PHONES:
             self.endpoints[(technology, resource)] = Endpoint(
-                technology, resource, name, number, _default_behaviour(technology),
-                registered=technology == "PJSIP")
+                technology, resource, name, number, _default_behaviour(technology, resource),
+                registered=technology == "PJSIP", trunk=resource == "trunk")
 
     def clear_channels(self) -> None:
         for endpoint in self.endpoints.values():

@@ -68,7 +68,7 @@ class Simulator:
     def reset(self) -> None:
         """An idle PBX: no calls, bridges, media, faults, demo traffic or request log, the
         configured clock; WebSockets stay open."""
-        self.traffic.set_rate(0)
+        self.traffic.reset()
         self.pbx.clear()
         self.pbx.scale = self.config.time_scale
         self.pbx.phones.reset()

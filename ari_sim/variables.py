@@ -2,6 +2,7 @@
 CHANNEL, CDR). Reading is pure; writing lives in the PBX because it raises events."""
 from __future__ import annotations
 
+import random
 import re
 import time
 
@@ -118,19 +119,102 @@ def _builtin(channel: Channel, name: str) -> str | None:
     return None
 
 
-_EXPAND = re.compile(r"\$\{([^{}]+)\}")
+def _split_offset(expression: str) -> tuple[str, str | None]:
+    """`NAME:offset[:length]` -> (NAME, "offset[:length]"); a ':' inside a function's
+    parentheses is part of the name, as in Asterisk's parse_variable_name."""
+    depth = 0
+    for index, char in enumerate(expression):
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == ":" and depth == 0:
+            return expression[:index], expression[index + 1:]
+    return expression, None
 
 
-def expand(channel: Channel, text: str) -> str:
-    """Dialplan `${...}` substitution, enough for the default dialplan's NoOp texts."""
+def _atoi(text: str) -> int:
+    match = re.match(r"\s*([+-]?\d+)", text)
+    return int(match.group(1)) if match else 0
+
+
+def substring(value: str, spec: str) -> str:
+    """`${VAR:offset:length}` as Asterisk's substring(): a negative offset counts from the
+    end, a negative length leaves that many characters off the end."""
+    offset_text, _, length_text = spec.partition(":")
+    offset = _atoi(offset_text)
+    length = _atoi(length_text) if length_text else None
+    size = len(value)
+    if offset < 0:
+        offset = max(0, size + offset)
+    if offset >= size:
+        return ""
+    rest = value[offset:]
+    if length is None:
+        return rest
+    if length >= 0:
+        return rest[:length]
+    return rest[:len(rest) + length] if len(rest) + length > 0 else ""
+
+
+def _rand(arg: str, rng) -> str:
+    low_text, _, high_text = arg.partition(",")
+    low = _atoi(low_text) if low_text.strip() else 0
+    high = _atoi(high_text) if high_text.strip() else 2147483647
+    if low > high:
+        low, high = high, low
+    return str((rng or _random).randint(low, high))
+
+
+_random = random.Random()
+
+
+def evaluate(channel: Channel, expression: str, globals_: dict | None = None, rng=None) -> str:
+    """The value of one `${...}` (already expanded inside): a channel variable, a builtin, a
+    function, or a global; unset is the empty string; `:offset:length` applies after."""
+    name, spec = _split_offset(expression)
+    try:
+        if name.endswith(")") and name[:5].upper() == "RAND(":
+            value = _rand(name[5:-1], rng)
+        else:
+            value = read_variable(channel, name)
+            if value is None and globals_:
+                value = globals_.get(name)
+    except FunctionError:
+        value = None
+    value = value or ""
+    return substring(value, spec) if spec is not None else value
+
+
+def expand(channel: Channel, text: str, globals_: dict | None = None, rng=None) -> str:
+    """Dialplan `${...}` substitution: channel variables, builtins (`EXTEN`, `CHANNEL`, ...),
+    functions (`CALLERID(num)`, `RAND(1,5)`, ...), globals, `${VAR:offset:length}`, and nesting
+    (`${PHONE_${EXTEN}}`: the inside is expanded first)."""
     if "${" not in text:
         return text
-
-    def one(match: re.Match) -> str:
-        try:
-            value = read_variable(channel, match.group(1))
-        except FunctionError:
-            value = ""
-        return value or ""
-
-    return _EXPAND.sub(one, text)
+    out: list[str] = []
+    index, size = 0, len(text)
+    while index < size:
+        start = text.find("${", index)
+        if start < 0:
+            out.append(text[index:])
+            break
+        out.append(text[index:start])
+        depth, cursor = 1, start + 2
+        while cursor < size:
+            if text.startswith("${", cursor):
+                depth += 1
+                cursor += 2
+                continue
+            if text[cursor] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            cursor += 1
+        if depth:
+            out.append(text[start:])  # unterminated: left as it is
+            break
+        inner = expand(channel, text[start + 2:cursor], globals_, rng)
+        out.append(evaluate(channel, inner, globals_, rng))
+        index = cursor + 1
+    return "".join(out)
