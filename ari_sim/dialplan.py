@@ -321,7 +321,14 @@ class Dialplan:
                     pbx.dialplan_missing(channel, context, exten, priority)
                 return
             step = steps[priority - 1]
-            data = self.expand(channel, step.data)
+            data = step.data
+            if "${" in data:
+                # Substitution sees where the channel is now (${EXTEN} after a Goto is the new one);
+                # set_location below compares with where it was, for ChannelDialplan.
+                where = channel.context, channel.exten, channel.priority
+                channel.context, channel.exten, channel.priority = context, exten, priority
+                data = self.expand(channel, data)
+                channel.context, channel.exten, channel.priority = where
             pbx.set_location(channel, context, exten, priority, step.app, data)
             app = _APPS.get(step.app.lower(), _app_noop)
             outcome = app(self, channel, data)

@@ -247,6 +247,9 @@ class Traffic:
         self.rate = calls_per_second
         self.seed = seed
         self.planner = Planner(seed)
+        # Arrival times draw from a generator of their own: plan n stays plan n however calls
+        # are placed (timer or `place_call()`).
+        self.arrivals = random.Random(None if seed is None else f"arrivals-{seed}")
         self.max_channels = sim.config.max_channels
         self.stuck_max = STUCK_MAX
         self.placed = 0
@@ -280,6 +283,7 @@ class Traffic:
         """Start the sequence of plans (and the dialplan's RAND) over from `seed`."""
         self.seed = seed
         self.planner.seed(seed)
+        self.arrivals.seed(None if seed is None else f"arrivals-{seed}")
         pbx = self.sim.pbx
         if pbx is not None:
             pbx.dialplan.random.seed(seed)
@@ -298,7 +302,7 @@ class Traffic:
         self.reseed(self.sim.config.seed)
 
     def _schedule(self) -> None:
-        self._timer = self.sim.pbx.later(self.random.expovariate(self.rate), self._arrival)
+        self._timer = self.sim.pbx.later(self.arrivals.expovariate(self.rate), self._arrival)
 
     def _arrival(self) -> None:
         self._timer = None
@@ -410,5 +414,6 @@ class Traffic:
     def to_json(self) -> dict:
         return {"calls_per_second": self.rate, "seed": self.seed, "placed": self.placed, "skipped": self.skipped,
                 "max_channels": self.max_channels, "stuck_every": self.planner.stuck_every,
-                "stuck_max": self.stuck_max, "stuck": self.live_stuck(), "route_app": self.sim.config.route_app,
+                "stuck_max": self.stuck_max, "stuck": self.live_stuck(), "stuck_channels": list(self.stuck_ids),
+                "route_app": self.sim.config.route_app,
                 "kinds": dict(self.kinds), "recent": list(self.recent)}

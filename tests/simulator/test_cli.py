@@ -57,9 +57,16 @@ def test_defaults_start_idle():
     assert (config.host, config.port, config.username, config.password) == (
         "127.0.0.1", 8088, "dashboard", "dashboard-secret")
     assert config.calls_per_second == 0 and config.seed is None and config.time_scale == 1.0
+    assert config.route_app == "switchboard" and config.max_channels == 10_000
 
 
-@pytest.mark.parametrize("argv", [["--calls-per-second", "-1"], ["--time-scale", "0"], ["--port", "x"]])
+def test_route_app_and_channel_cap():
+    config = parse_args(["--route-app", "router2", "--max-channels", "500"])
+    assert (config.route_app, config.max_channels) == ("router2", 500)
+
+
+@pytest.mark.parametrize("argv", [["--calls-per-second", "-1"], ["--time-scale", "0"], ["--port", "x"],
+                                  ["--max-channels", "-1"], ["--route-app", "a,b"], ["--route-app", ""]])
 def test_bad_options_are_refused(argv):
     with pytest.raises(SystemExit) as failure:
         parse_args(argv)
