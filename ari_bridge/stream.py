@@ -65,6 +65,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+class ApplicationTakenOver(Exception):
+    """Another ARI client opened a socket for our application: Asterisk now sends it our events."""
+
+
+# After a takeover, wait this long before taking the application back: two dashboards sharing an
+# app name would otherwise steal it from each other in a loop. Each must have its own ARI_APP.
+TAKEOVER_BACKOFF = 30.0
+
+
 class EventStream:
     def __init__(
         self,
@@ -176,6 +185,11 @@ class EventStream:
                 detail = "the event socket was closed"
             except asyncio.CancelledError:
                 raise
+            except ApplicationTakenOver as exc:
+                self._set_state(UNREACHABLE, str(exc))
+                failures = 0
+                await asyncio.sleep(TAKEOVER_BACKOFF)
+                continue
             except Exception as exc:  # anything: the stream must outlive it and report it
                 detail = _describe(exc)
                 if not isinstance(exc, (OSError, TimeoutError, websockets.WebSocketException, AriError)):
@@ -251,6 +265,10 @@ class EventStream:
         except orjson.JSONDecodeError:
             log.warning("ARI %s sent a message that is not JSON: %.200r", self.server, message)
             return
+        if event.type == "ApplicationReplaced":
+            raise ApplicationTakenOver(
+                f"another ARI client took over the Stasis application '{self.config.app}'; "
+                "give each dashboard its own ARI_APP")
         try:
             self.registry.apply(event, self.server)
             if self._on_event is not None:

@@ -34,7 +34,8 @@ def _attempt(actor: Actor, action: str, fields: dict, run) -> dict:
                      message=str(denied), **fields)
         raise ActionError(403, str(denied), "forbidden") from None
     except ActionError as err:
-        outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED
+        outcome = {400: AuditEntry.Outcome.INVALID, 403: AuditEntry.Outcome.DENIED}.get(err.status,
+                                                                                     AuditEntry.Outcome.FAILED)
         audit.record(actor=actor, action=action, outcome=outcome, status=err.status, message=err.message, **fields)
         raise
     audit.record(actor=actor, action=action, outcome=AuditEntry.Outcome.OK, status=200,
@@ -55,10 +56,16 @@ def monitor_start(actor: Actor, *, server: str | None, channel_id: str, mode: st
             raise ActionError(400, f"mode must be one of {', '.join(MODES)}", "invalid", "mode")
         name = resolve_server(server, channel_id)
         fields["server"] = name
-        entry = runtime.get().replica.registry.get((name, channel_id))
+        replica = runtime.get().replica
+        entry = replica.registry.get((name, channel_id))
         if entry is None:
             raise ActionError(404, "the channel is gone", "not_found")
         fields["channel_name"] = entry.channel.name
+        if entry.snoop_of or entry.channel.name.startswith("Snoop/"):
+            raise ActionError(400, "that is a snoop channel: listen to the call it watches", "invalid", "channel")
+        if any(channel_id.startswith(f"sb-{sid}-") for sid in replica.sessions):
+            raise ActionError(400, "that channel belongs to a monitoring or click-to-call session", "invalid",
+                              "channel")
         return _command("monitor.start", {"server": name, "channel_id": channel_id, "mode": mode,
                                           "endpoint": actor.endpoint, "owner": actor.username,
                                           "owner_id": actor.user.pk})
@@ -75,7 +82,7 @@ def session_mode(actor: Actor, session_id: str, mode: str, *, source: str = "api
         if "monitor_calls" not in actor.perms:
             raise Denied(f"your role ({actor.role_label}) does not allow listening to calls")
         return _command("monitor.mode", {"session": session_id, "mode": mode, "owner": actor.username,
-                                         "any_owner": actor.user.is_superuser})
+                                         "any_owner": "admin" in actor.roles})
 
     return _attempt(actor, "monitor.mode", fields, run)
 
@@ -85,7 +92,7 @@ def session_stop(actor: Actor, session_id: str, *, source: str = "api") -> dict:
 
     def run() -> dict:
         return _command("flow.stop", {"session": session_id, "owner": actor.username,
-                                      "any_owner": actor.user.is_superuser})
+                                      "any_owner": "admin" in actor.roles})
 
     return _attempt(actor, "session.stop", fields, run)
 
@@ -102,7 +109,7 @@ def click_to_call(actor: Actor, destination: str, *, source: str = "api") -> dic
             dialled = check(destination, settings.DIAL_RULES, actor.roles)
         except NumberRejected as rejected:
             raise ActionError(400, str(rejected), "invalid", "destination") from None
-        server = settings.ARI_SERVERS[0].name
+        server = settings.CLICK_TO_CALL_SERVER or settings.ARI_SERVERS[0].name
         fields["server"] = server
         fields["params"]["dialled"] = dialled.number
         return _command("c2c.start", {
@@ -118,7 +125,7 @@ def visible_sessions(actor: Actor, sessions) -> list[dict]:
     """A user's own sessions; an agent also sees that they are monitored when the site allows it."""
     out = []
     for session in sessions:
-        if session["owner"] == actor.username or actor.user.is_superuser:
+        if session["owner"] == actor.username or "admin" in actor.roles:
             out.append(session)
         elif settings.MONITOR_VISIBLE_TO_AGENTS and session["kind"] == "monitor" and actor.endpoint \
                 and session.get("target_name", "").startswith(actor.endpoint + "-"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -85,6 +86,8 @@ CSV_FIELDS = ("at", "username", "action", "server", "channel_id", "channel_name"
 
 
 def _csv_cell(value) -> str:
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = "" if value is None else str(value)
     # A cell starting with = + - @ would run as a formula in a spreadsheet: caller names are untrusted.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

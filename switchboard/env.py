@@ -125,6 +125,8 @@ ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
 # Dialplan context where click-to-call sends the destination number.
 CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "default")
+# The Asterisk that agents' phones are registered on (default: the first of ARI_SERVERS).
+CLICK_TO_CALL_SERVER = _str("CLICK_TO_CALL_SERVER", "")
 CLICK_TO_CALL_AGENT_RING_SECONDS = _int("CLICK_TO_CALL_AGENT_RING_SECONDS", 20)
 CLICK_TO_CALL_DEST_RING_SECONDS = _int("CLICK_TO_CALL_DEST_RING_SECONDS", 45)
 MONITOR_RING_SECONDS = _int("MONITOR_RING_SECONDS", 20)

@@ -82,6 +82,9 @@ else:
             "NAME": DATA_DIR / "db.sqlite3",
             # Several threads write the audit log at once; wait for the lock instead of failing.
             "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            # A file, not Django's in-memory test database: the live runner writes audit entries from
+            # its own thread, and shared-cache memory databases lock tables instead of waiting.
+            "TEST": {"NAME": DATA_DIR / "test-db.sqlite3"},
         }
     }
 
@@ -144,6 +147,7 @@ ARI_LISTENER = env.ARI_LISTENER
 LIVE_FLUSH_MS = env.LIVE_FLUSH_MS
 STUCK_RULES = env.stuck_rules()
 CLICK_TO_CALL_CONTEXT = env.CLICK_TO_CALL_CONTEXT
+CLICK_TO_CALL_SERVER = env.CLICK_TO_CALL_SERVER
 CLICK_TO_CALL_AGENT_RING_SECONDS = env.CLICK_TO_CALL_AGENT_RING_SECONDS
 CLICK_TO_CALL_DEST_RING_SECONDS = env.CLICK_TO_CALL_DEST_RING_SECONDS
 MONITOR_RING_SECONDS = env.MONITOR_RING_SECONDS

@@ -16,6 +16,8 @@ from .flow import FLOW_ARGS, Flow, event_channel_ids
 
 log = logging.getLogger(__name__)
 
+ENDED_VISIBLE_SECONDS = 30
+
 
 class CommandError(Exception):
     def __init__(self, status: int, message: str):
@@ -32,6 +34,7 @@ class Workflows:
         self.registry = registry
         self._on_change = on_change
         self.flows: dict[str, Flow] = {}
+        self.recent: dict[str, dict] = {}  # ended sessions, kept visible for a while
         self._watchers: dict[tuple[str, str], set[Flow]] = defaultdict(set)
         self._finished: list[Flow] = []
 
@@ -70,10 +73,15 @@ class Workflows:
             watchers.discard(flow)
         if flow.public:
             # Ended sessions stay visible briefly so their owner sees how they ended.
-            asyncio.get_running_loop().call_later(30, self._on_change, None, flow.id)
+            self.recent[flow.id] = flow.to_dict()
+            asyncio.get_running_loop().call_later(ENDED_VISIBLE_SECONDS, self._forget, flow.id)
+
+    def _forget(self, session_id: str) -> None:
+        self.recent.pop(session_id, None)
+        self._on_change(None, session_id)
 
     def sessions(self) -> list[dict]:
-        return [f.to_dict() for f in self.flows.values() if f.public]
+        return [f.to_dict() for f in self.flows.values() if f.public] + list(self.recent.values())
 
     async def stop(self) -> None:
         tasks = [f.task for f in self.flows.values() if f.task]

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 # appArgs of every channel a flow creates: the router leaves these alone.
 FLOW_ARGS = "switchboard-flow"
+ENDED = ("ended", "failed", "cancelled")
 
 
 class FlowEnded(Exception):
@@ -51,6 +52,7 @@ class Flow:
         self.owner_id = owner_id
         self.id = uuid.uuid4().hex[:12]
         self.state = "starting"
+        self.step = "starting"  # the last step reached: where a failed flow stopped
         self.detail = ""
         self.started_at = time.time()
         self.ended_at: float | None = None
@@ -101,11 +103,14 @@ class Flow:
 
     def set_state(self, state: str, detail: str = "") -> None:
         self.state, self.detail = state, detail
+        if state not in ENDED:
+            self.step = state
         self.engine.changed(self)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "server": self.server, "owner": self.owner,
-                "state": self.state, "detail": self.detail, "started": self.started_at, "ended": self.ended_at}
+                "state": self.state, "step": self.step, "detail": self.detail, "started": self.started_at,
+                "ended": self.ended_at}
 
     def audit(self, action: str, outcome: str = "ok", message: str = "", channel_id: str = "",
               channel_name: str = "", params: dict | None = None) -> None:
@@ -120,7 +125,7 @@ class Flow:
     async def main(self) -> None:
         try:
             await self.run()
-            if self.state not in ("ended", "failed", "cancelled"):
+            if self.state not in ENDED:
                 self.set_state("ended", self.detail)
         except FlowEnded as end:
             self.set_state(end.state, end.detail)

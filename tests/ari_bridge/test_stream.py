@@ -150,3 +150,28 @@ async def test_wrong_password_is_reported(config: AriServerConfig) -> None:
         assert "user name or password" in stream.detail
     finally:
         await stream.stop()
+
+
+async def test_a_takeover_of_the_application_is_reported_not_ignored():
+    """Asterisk gives an app to the newest socket (ApplicationReplaced): the stream must say so."""
+    import base64
+
+    import websockets as _ws
+
+    from ari_bridge import AriServerConfig, ChannelRegistry, EventStream
+    from ari_sim.testing import running_simulator
+
+    with running_simulator() as sim:
+        config = AriServerConfig(name="default", url=sim.url, username=sim.username, password=sim.password,
+                                 app="taken")
+        states = []
+        stream = EventStream(config, ChannelRegistry(), on_state=lambda s, d: states.append((s, d)))
+        await stream.start()
+        try:
+            await stream.wait_for("live", timeout=5)
+            token = base64.b64encode(f"{sim.username}:{sim.password}".encode()).decode()
+            async with _ws.connect(sim.ws_url + "?app=taken", additional_headers={"Authorization": f"Basic {token}"}):
+                await stream.wait_for("unreachable", timeout=5)
+            assert "took over the Stasis application 'taken'" in stream.detail
+        finally:
+            await stream.stop()

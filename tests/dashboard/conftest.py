@@ -14,7 +14,9 @@ from ari_bridge import AriServerConfig
 from dashboard import runtime
 from dashboard.models import Profile
 
-APP = "switchboard"
+# Not "switchboard": the live_dashboard server registers that app on the same simulator, and a
+# second socket for an app takes it over (ApplicationReplaced), as on Asterisk.
+APP = "switchboard-inproc"
 ROLE_USERS = {
     # username: (role, endpoint, extension)
     "agent": ("agent", "PJSIP/alice", "1001"),
@@ -98,6 +100,7 @@ def pbx(simulator, dashboard_runtime):
         simulator.control("POST", f"/_sim/phones/PJSIP/{phone}", json={"answer_after": 0.05})
     yield p
     p.clear()
+    simulator.control("POST", "/_sim/reset")  # phones back to their usual behaviour for whoever is next
 
 
 @pytest.fixture

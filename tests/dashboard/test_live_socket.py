@@ -81,7 +81,9 @@ async def open_page(live_dashboard, username: str) -> LivePage:
 def ari(simulator):
     client = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password), timeout=10)
     for phone in ("alice", "bob", "carol"):
-        simulator.control("POST", f"/_sim/phones/PJSIP/{phone}", json={"answer_after": 0.05})
+        simulator.control("POST", f"/_sim/phones/PJSIP/{phone}", json={
+            "answer_after": 0.05, "busy": False, "never_answer": False, "reject": False, "offline": False,
+            "hangup_after": None})
     yield client
     for channel in client.get("/channels").json():
         client.delete(f"/channels/{channel['id']}")

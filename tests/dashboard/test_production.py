@@ -17,7 +17,7 @@ from tests.live_server import LiveDashboard
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/0"
-APP = "switchboard"
+APP = "switchboard-prod"  # its own app: the session's live_dashboard holds "switchboard"
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -28,7 +28,7 @@ def production(simulator, tmp_path_factory):
     prefix = f"sbtest-{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    dashboard = LiveDashboard(simulator, tmp_path_factory.mktemp("production"), listener=True, extra_env={
+    dashboard = LiveDashboard(simulator, tmp_path_factory.mktemp("production"), app=APP, listener=True, extra_env={
         "DATABASE_URL": f"postgresql://postgres@127.0.0.1:5432/{name}",
         "REDIS_URL": REDIS_URL, "REDIS_PREFIX": prefix,
     })

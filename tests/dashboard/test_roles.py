@@ -121,12 +121,17 @@ def test_agents_see_calls_bridged_to_their_own(api, pbx, users):
     assert api("agent").post(f"/api/v1/channels/{peer}/hold").status_code == 204
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the workflow audits from its own thread
 @pytest.mark.parametrize("username,allowed", [("agent", True), ("supervisor", True), ("noc", False), ("admin", True)])
 def test_click_to_call_by_role(username, allowed, api, pbx, users):
     response = api(username).post("/api/v1/click-to-call", {"destination": "100"}, format="json")
     if allowed:
         assert response.status_code == 200, response.content
-        assert response.json()["name"].startswith(users[username].profile.endpoint + "-")
+        session = response.json()
+        assert session["endpoint"] == users[username].profile.endpoint
+        leg = pbx.wait_entry(session["channels"][0])
+        assert leg.channel.name.startswith(users[username].profile.endpoint + "-")
+        api(username).post(f"/api/v1/sessions/{session['id']}/stop")
     else:
         assert response.status_code == 403
         assert AuditEntry.objects.filter(username=username, action="click_to_call", outcome="denied").exists()

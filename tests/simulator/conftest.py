@@ -22,6 +22,14 @@ def _no_full_collections_of_startup_objects():
 
 
 @pytest.fixture(scope="session")
+def simulator():
+    """A simulator of the simulator tests' own: the dashboards under test elsewhere keep sockets and
+    calls on the shared one, and these tests check global state (applications, request log)."""
+    with running_simulator() as sim:
+        yield sim
+
+
+@pytest.fixture(scope="session")
 def fast_simulator():
     with running_simulator(time_scale=FAST_SCALE) as sim:
         yield sim
