@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from dashboard.management.commands.seed_demo_users import DEMO_USERS
+from dashboard.demo import DEMO_USERS
 
 SIM_HOST, SIM_PORT = "127.0.0.1", 8088
 WEB_HOST, WEB_PORT = os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"), int(os.environ.get("SWITCHBOARD_PORT", "8000"))
@@ -32,7 +32,13 @@ def _port_free(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) != 0
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    # A service manager or `timeout` sends SIGTERM: stop the children as Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
     procs: list[subprocess.Popen] = []
     env = dict(os.environ)
     use_sim = "ARI_URL" not in env and "ARI_SERVERS" not in env

@@ -3,17 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
+from dashboard.demo import DEMO_USERS
 from dashboard.models import Profile
-from dashboard.roles import ADMIN, AGENT, NOC, SUPERVISOR
-
-# username, password, role, endpoint, extension (the simulator's phones have these numbers)
-DEMO_USERS = [
-    ("supervisor", "supervisor", SUPERVISOR, "PJSIP/supervisor1", "2001"),
-    ("agent", "agent", AGENT, "PJSIP/alice", "1001"),
-    ("agent2", "agent2", AGENT, "PJSIP/bob", "1002"),
-    ("noc", "noc", NOC, "PJSIP/noc1", "3001"),
-    ("admin", "admin", ADMIN, "PJSIP/admin1", "9001"),
-]
+from dashboard.roles import ADMIN
 
 
 class Command(BaseCommand):
