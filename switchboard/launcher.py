@@ -10,7 +10,7 @@ import time
 
 from dashboard.demo import DEMO_USERS
 
-SIM_HOST, SIM_PORT = "127.0.0.1", 8088
+SIM_HOST, SIM_PORT = "127.0.0.1", int(os.environ.get("SWITCHBOARD_SIM_PORT", "8088"))
 WEB_HOST, WEB_PORT = os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"), int(os.environ.get("SWITCHBOARD_PORT", "8000"))
 
 
@@ -42,6 +42,8 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     env = dict(os.environ)
     use_sim = "ARI_URL" not in env and "ARI_SERVERS" not in env
+    if use_sim:
+        env["ARI_URL"] = f"http://{SIM_HOST}:{SIM_PORT}"
     for host, port, what in ([(SIM_HOST, SIM_PORT, "the simulator")] if use_sim else []) + [(WEB_HOST, WEB_PORT, "the dashboard")]:
         if not _port_free(host, port):
             raise SystemExit(f"Port {host}:{port} for {what} is already in use; stop whatever holds it and retry.")

@@ -20,6 +20,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def login(url: str, username: str, password: str | None = None) -> httpx.Client:
+    """An HTTP client with a session cookie and the CSRF header, as the page has them."""
+    client = httpx.Client(base_url=url, timeout=10)
+    page = client.get("/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    response = client.post("/login/", data={"username": username, "password": password or username,
+                                            "csrfmiddlewaretoken": token})
+    assert response.status_code == 302, f"login as {username} failed"
+    client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
+    return client
+
+
 class LiveDashboard:
     def __init__(self, simulator, data_dir: Path, *, app: str = "switchboard", extra_env: dict | None = None,
                  workers: int = 1, listener: bool = False):
@@ -77,15 +89,7 @@ class LiveDashboard:
         return self.log_path.read_text(errors="replace")[-5000:]
 
     def login(self, username: str, password: str | None = None, url: str | None = None) -> httpx.Client:
-        """An HTTP client with a session cookie and the CSRF header, as the page has them."""
-        client = httpx.Client(base_url=url or self.url, timeout=10)
-        page = client.get("/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = client.post("/login/", data={"username": username, "password": password or username,
-                                                "csrfmiddlewaretoken": token})
-        assert response.status_code == 302, f"login as {username} failed"
-        client.headers["X-CSRFToken"] = client.cookies["csrftoken"]
-        return client
+        return login(url or self.url, username, password)
 
     def cookie_header(self, client: httpx.Client) -> str:
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
