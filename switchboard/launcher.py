@@ -53,14 +53,14 @@ def main() -> None:
                 [sys.executable, "-m", "ari_sim", "--host", SIM_HOST, "--port", str(SIM_PORT),
                  "--user", "dashboard", "--password", "dashboard-secret",
                  "--calls-per-second", env.get("DEMO_CALLS_PER_SECOND", "0.5"), "--seed", "7"],
-                env=env,
+                env=env, start_new_session=True,
             )
             procs.append(sim)
             _wait_for_port(SIM_HOST, SIM_PORT, sim, "The simulator")
         web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", WEB_HOST,
              "--port", str(WEB_PORT), "--lifespan", "on", "--log-level", "warning"],
-            env=env,
+            env=env, start_new_session=True,
         )
         procs.append(web)
         _wait_for_port(WEB_HOST, WEB_PORT, web, "The dashboard")
@@ -79,12 +79,14 @@ def main() -> None:
     except KeyboardInterrupt:
         print("\nStopping...", flush=True)
     finally:
+        # The children run in their own sessions, so a terminal's Ctrl-C reaches only this process:
+        # the dashboard stops first (its workflows hang up what they made while ARI still answers),
+        # then the simulator.
         for p in reversed(procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
-        for p in reversed(procs):
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
 

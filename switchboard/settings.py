@@ -164,6 +164,7 @@ LOGGING = {
     "loggers": {
         "switchboard": {"level": "INFO"},
         "dashboard": {"level": "INFO"},
+        "dashboard.audit": {"level": "WARNING"},  # the audit log is in the database, not the console
         "ari_bridge": {"level": "INFO"},
     },
 }

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ari_bridge import AriClient, ChannelNotFound, NotFound
+from ari_bridge import AriClient, AriError, ChannelNotFound, NotFound
 from ari_bridge.events import Event
 
 if TYPE_CHECKING:
@@ -153,12 +153,12 @@ class Flow:
         for channel_id in list(self.channels):
             try:
                 await self.hangup(channel_id, "normal")
-            except Exception:  # noqa: BLE001 - keep cleaning up the rest
-                log.exception("hanging up %s failed", channel_id)
+            except AriError as exc:  # keep cleaning up the rest
+                log.warning("%s %s: hanging up %s failed: %s", self.kind, self.id, channel_id, exc)
         for bridge_id in list(self.bridges):
             try:
                 await self.ari.destroy_bridge(bridge_id)
             except (NotFound, ChannelNotFound):
                 pass
-            except Exception:  # noqa: BLE001
-                log.exception("destroying bridge %s failed", bridge_id)
+            except AriError as exc:
+                log.warning("%s %s: destroying bridge %s failed: %s", self.kind, self.id, bridge_id, exc)

@@ -226,6 +226,11 @@ export function openCallPopover(number, anchor) {
 }
 
 /** A number shown as a click-to-call button when the role allows it, else as text. */
+/** Only numbers are offered for click-to-call: "anonymous" or "unknown" caller ids are not. */
+export function isDialable(number) {
+  return /^\+?[0-9*#][0-9*#\s\-().]*$/.test(number || "");
+}
+
 export function callButton(number, extraClass = "") {
   return el(
     "button",

@@ -4,6 +4,7 @@ import {
   actionDef,
   actionPath,
   callButton,
+  isDialable,
   channelFlags,
   channelPath,
   channelUrl,
@@ -114,7 +115,7 @@ function renderFields(onlyAges = false) {
 
 function callerNumber(number) {
   if (!number) return "—";
-  if (!allowed("click_to_call")) return number;
+  if (!allowed("click_to_call") || !isDialable(number)) return number;
   const b = callButton(number);
   b.addEventListener("click", () => openCallPopover(number, b));
   return b;
@@ -170,8 +171,11 @@ function setChannel(c) {
   $("fields-updated").textContent = `updated ${fmtTime(Date.now() / 1000)}`;
 }
 
+// A channel the role may not see is not "gone": the page says why once and stays quiet.
+let forbidden = false;
+
 function markGone() {
-  if (gone) return;
+  if (gone || forbidden) return;
   gone = true;
   renderHead();
   refreshActions();
@@ -209,6 +213,9 @@ async function loadOnce() {
   } catch (err) {
     if (err.status === 404) {
       if (!channel) markGone();
+    } else if (err.status === 403) {
+      forbidden = true;
+      toast("error", err.message);
     } else {
       toast("error", err.message);
     }

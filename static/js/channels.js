@@ -7,6 +7,7 @@ import {
   actionDef,
   actionLabel,
   callButton,
+  isDialable,
   channelFlags,
   channelUrl,
   flagChip,
@@ -388,14 +389,14 @@ function updateRow(tr, c) {
   const number = c.caller?.number || "";
   if (tr._v.number !== number) {
     tr._v.number = number;
-    if (number && canCall) cells["caller-number"].replaceChildren(callButton(number));
+    if (canCall && isDialable(number)) cells["caller-number"].replaceChildren(callButton(number));
     else cells["caller-number"].textContent = number;
   }
   const connected = partyText(c.connected);
   if (tr._v.connected !== connected) {
     tr._v.connected = connected;
     const cNumber = c.connected?.number || "";
-    if (cNumber && canCall) {
+    if (canCall && isDialable(cNumber)) {
       const name = c.connected?.name || "";
       // Same words as partyText ("Name <number>"), with the number a click-to-call button.
       cells.connected.replaceChildren(...(name ? [`${name} <`, callButton(cNumber), ">"] : [callButton(cNumber)]));
@@ -418,6 +419,9 @@ function updateRow(tr, c) {
   if (tr._v.flags !== flagKey) {
     tr._v.flags = flagKey;
     cells.flags.replaceChildren(...flags.map(flagChip));
+    // Several flags do not fit the column as words: they shrink to their symbols, the words stay in the tooltip.
+    cells.flags.classList.toggle("flags-many", flags.length > 1);
+    cells.flags.title = flags.map((f) => f.text).join(", ");
   }
   tr.classList.toggle("is-held", !!c.flags?.held);
 
