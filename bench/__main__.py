@@ -29,7 +29,7 @@ ALL = ("ingest", "peers", "actions", "e2e", "scale", "production")
 
 FULL = {
     "ingest": {"rounds": 9, "passes": 20},
-    "peers": {"requests": 1000, "rounds": 3, "passes": 20},
+    "peers": {"requests": 600, "rounds": 3, "passes": 20},
     "actions": {"requests": 300, "rounds": 3, "seconds": 5.0, "in_flight": 16},
     "e2e": {"channels": 500, "rates": (100, 1000, 5000), "client_counts": (1, 50, 200), "seconds": 4.0},
     "scale": {"channels": 10_000, "burst": 10_000},

@@ -70,6 +70,7 @@ async def _latencies(op: Op, count: int, start: int) -> tuple[list[float], int]:
 async def _sustained(op: Op, seconds: float, in_flight: int, start: int) -> dict[str, Any]:
     counter = iter(range(start, start + 10**9))
     done = errors = 0
+    statuses: dict[str, int] = {}
     deadline = time.perf_counter() + seconds
     samples: list[float] = []
 
@@ -81,16 +82,18 @@ async def _sustained(op: Op, seconds: float, in_flight: int, start: int) -> dict
             t0 = time.perf_counter()
             try:
                 status = await op(n)
-            except httpx.HTTPError:
-                status = 0
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
             samples.append(time.perf_counter() - t0)
             done += 1
-            errors += status != 204
+            if status != 204:
+                errors += 1
+                statuses[str(status)] = statuses.get(str(status), 0) + 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(in_flight)))
     elapsed = time.perf_counter() - started
-    return {"requests": done, "errors": errors, "seconds": round(elapsed, 2),
+    return {"requests": done, "errors": errors, "error_kinds": statuses, "seconds": round(elapsed, 2),
             "per_second": round((done - errors) / elapsed), "latency_ms": summary_ms(samples)}
 
 

@@ -36,6 +36,7 @@ def machine() -> dict[str, Any]:
         "machine": platform.machine(),
         "platform": platform.platform(terse=True),
         "git": _git_head(),
+        "load_1min": round(os.getloadavg()[0], 1),
     }
 
 
@@ -277,7 +278,12 @@ class Dashboard:
         return pids
 
     def rss_mb(self) -> float:
+        """Every dashboard process together."""
         return round(sum(rss_mb(pid) for pid in self.pids()), 1)
+
+    def largest_rss_mb(self) -> float:
+        """The largest single dashboard process."""
+        return round(max((rss_mb(pid) for pid in self.pids()), default=0.0), 1)
 
     def cpu_seconds(self) -> float:
         return sum(cpu_seconds(pid) for pid in self.pids())

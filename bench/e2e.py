@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -123,7 +124,7 @@ def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser
         "seconds": seconds, "generator_elapsed": status.get("elapsed"), "generator_late_ms": status.get("late_ms"),
         "ws_clients": {"count": clients - (1 if browser else 0),
                        "latency_ms": _stats(latencies), "errors": errors[:3]},
-        "dashboard_cpu_share": round(cpu / wall, 2),
+        "dashboard_cpu_share": round(cpu / wall, 2), "machine_load_1min": round(os.getloadavg()[0], 1),
         "clients_cpu_share": round(clients_cpu / wall, 2), "client_processes": len(swarms),
         "rest_behind_simulator": behind, "converged_s": round(waited, 2),
         "clients_mismatched": len(mismatched), "mismatch_examples": mismatched[:2],
@@ -158,7 +159,7 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 500, rates: tup
             connect_started = time.monotonic()
             swarms = start_swarms(dashboard, clients - (1 if with_browser else 0))
             if with_browser:
-                browser = start_browser(dashboard)
+                browser = start_browser(dashboard, rows=min(20, channels))
                 browser.ask({"cmd": "open", "timeout": 120}, timeout=150)
             connected_s = round(time.monotonic() - connect_started, 1)
             time.sleep(0.5)

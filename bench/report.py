@@ -51,6 +51,10 @@ def _actions(a: dict, title: str) -> list[str]:
         ["straight to the simulator (bare httpx)", _fmt(lat["direct"]["p50"]), _fmt(lat["direct"]["p99"]),
          _fmt(sus["direct"]["per_second"]), lat["direct"]["errors"] + sus["direct"]["errors"]],
     ])
+    kinds = a["sustained"]["dashboard"].get("error_kinds")
+    if kinds:
+        out.append(f"Errors in the sustained run: {', '.join(f'{k} x{v}' for k, v in kinds.items())}.")
+        out.append("")
     out.append(f"Added by the dashboard: **{_fmt(a['added_ms_p50'])} ms at p50** ({_fmt(a['added_ms_p99'])} ms at "
                f"p99), {a['ratio_p50']}x the direct call; audit entries written {a['audit_entries']} of "
                f"{a['audit_entries_expected']} successful actions.")
@@ -65,17 +69,25 @@ def _e2e(e: dict, title: str) -> list[str]:
     out = [f"### {title}", ""] + _error(e)
     if "rows" not in e:
         return out
-    out.append(f"Configuration: {e['config']}. Channels changed round robin: {e['rows'][0]['channels'] if e['rows'] else '–'}.")
+    measured = [r for r in e["rows"] if "error" not in r]
+    out.append(f"Configuration: {e['config']}. Channels changed round robin: "
+               f"{measured[0]['channels'] if measured else '–'}; each row {measured[0]['seconds'] if measured else '–'} s "
+               "of events; latency over every token every client saw.")
     out.append("")
     rows = []
     for r in e["rows"]:
+        if "error" in r:
+            rows.append([f"{r['rate']:,}/s", r["clients"], "–", "–", "–", f"not measured: {r['error'][:80]}", "–", "–",
+                         "–", "–"])
+            continue
         chromium = r.get("chromium")
         rows.append([f"{r['rate']:,}/s", r["clients"], _fmt(r["latency_ms"]["p50"]), _fmt(r["latency_ms"]["p99"]),
                      f"{_fmt(chromium['latency_ms']['p50'])} / {_fmt(chromium['latency_ms']['p99'])} "
                      f"(drawn {_fmt(chromium['render_ms']['p99'])})" if chromium else "–",
                      "**yes**" if r["dropped"] else "no", _fmt(r["dashboard_cpu_share"]),
-                     _fmt(r["generator_late_ms"])])
-    out += _table(["events", "clients", "p50 ms", "p99 ms", "Chromium p50 / p99 ms", "dropped", "dashboard CPU (cores)",
+                     _fmt(r.get("clients_cpu_share")), _fmt(r.get("machine_load_1min")), _fmt(r["generator_late_ms"])])
+    out += _table(["events", "clients", "p50 ms", "p99 ms", "Chromium p50 / p99 ms (drawn p99)", "dropped",
+                   "dashboard CPU (cores)", "Python clients CPU (cores)", "machine load (1 min)",
                    "generator late ms"], rows)
     t = e["targets"]["p99_at_1000_per_s_200_clients"]
     out.append(f"Target: p99 ≤ 250 ms at 1,000 events/s with 200 clients, nothing dropped: {_met(t)}.")
@@ -101,8 +113,9 @@ def _scale(s: dict, title: str) -> list[str]:
          f"{snap['compressed']['wire_bytes'] / 1e6:,.2f} MB in {snap['compressed']['parts']} frames", ""],
         ["snapshot uncompressed (JSON text)", f"{snap['uncompressed']['payload_bytes'] / 1e6:,.2f} MB "
          f"({snap['uncompressed']['payload_bytes'] / max(1, snap['uncompressed']['channels']):,.0f} B a channel)", ""],
-        ["dashboard memory (RSS, every process)", f"{_fmt(max(s['rss_mb'].values()))} MB "
-         f"({s['rss_mb']['processes']} process(es))", f"< 400 MB: {_met(t['memory'])}"],
+        ["dashboard memory (RSS)", f"{_fmt(s['rss_mb'].get('largest_process'))} MB the largest process; "
+         f"{_fmt(max(v for k, v in s['rss_mb'].items() if k not in ('processes', 'largest_process')))} MB all "
+         f"{s['rss_mb']['processes']} process(es) together", f"< 400 MB a process: {_met(t['memory'])}"],
         [f"burst of {b['events']:,} events applied in the page", f"{_fmt(b['applied_ms'])} ms "
          f"(last event received after {_fmt(b['last_event_received_ms'])} ms)", ""],
         ["longest task in the page meanwhile", f"{_fmt(b['longest_task_ms'])} ms ({b['long_tasks']} over 50 ms)",
@@ -144,7 +157,8 @@ def markdown(results: dict) -> str:
     m = results["machine"]
     out = ["# Performance", "",
            f"Measured by `make bench` (`python -m bench`) on **{m['cores']} cores**, {m['date']}, Python {m['python']}, "
-           f"{m['platform']}, commit {m['git']}{' — quick run (tiny numbers)' if results.get('quick') else ''}. "
+           f"{m['platform']}, commit {m['git']}{' — quick run (tiny numbers)' if results.get('quick') else ''}; "
+           f"machine load (1-minute average, other people's work included) {m.get('load_1min', '–')} at the start. "
            "Everything on loopback; the simulator, the dashboard and the load each in their own processes, "
            "sharing the same cores. The machine is noisy: compared things run side by side in the same run, "
            "and ratios are worth more than absolute figures. Raw figures: `bench/results.json`.", ""]

