@@ -84,9 +84,12 @@ def _e2e(e: dict, title: str) -> list[str]:
         rows.append([f"{r['rate']:,}/s", r["clients"], _fmt(r["latency_ms"]["p50"]), _fmt(r["latency_ms"]["p99"]),
                      f"{_fmt(chromium['latency_ms']['p50'])} / {_fmt(chromium['latency_ms']['p99'])} "
                      f"(drawn {_fmt(chromium['render_ms']['p99'])})" if chromium else "–",
-                     "**yes**" if r["dropped"] else "no", _fmt(r["dashboard_cpu_share"]),
+                     (f"**no**: {r['rest_behind_simulator']} channels behind in the REST list, "
+                      f"{r['clients_mismatched']} clients differ after {_fmt(r['converged_s'])} s")
+                     if r["dropped"] else f"yes ({_fmt(r['converged_s'])} s)", _fmt(r["dashboard_cpu_share"]),
                      _fmt(r.get("clients_cpu_share")), _fmt(r.get("machine_load_1min")), _fmt(r["generator_late_ms"])])
-    out += _table(["events", "clients", "p50 ms", "p99 ms", "Chromium p50 / p99 ms (drawn p99)", "dropped",
+    out += _table(["events", "clients", "p50 ms", "p99 ms", "Chromium p50 / p99 ms (drawn p99)",
+                   "every client = GET /channels (settled after)",
                    "dashboard CPU (cores)", "Python clients CPU (cores)", "machine load (1 min)",
                    "generator late ms"], rows)
     t = e["targets"]["p99_at_1000_per_s_200_clients"]
