@@ -74,7 +74,9 @@ TEMPLATES = [
 ]
 
 if env.DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=60)}
+    # No persistent connections: under ASGI each request runs in a thread of its own, and a connection kept
+    # for 60 s per thread piled up until PostgreSQL refused more ("too many clients"; bench/NOTES.md).
+    DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)}
 else:
     DATABASES = {
         "default": {
