@@ -165,6 +165,9 @@ def markdown(results: dict) -> str:
            "Everything on loopback; the simulator, the dashboard and the load each in their own processes, "
            "sharing the same cores. The machine is noisy: compared things run side by side in the same run, "
            "and ratios are worth more than absolute figures. Raw figures: `bench/results.json`.", ""]
+    note = results.get("production", {}).get("note")
+    if note:
+        out += [f"Production-shape rows: {note}.", ""]
     out.append("## 1. Action overhead (hold/unhold)")
     out.append("")
     for key, title in (("actions", "Single process"), ("production", "Production shape")):
