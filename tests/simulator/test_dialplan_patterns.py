@@ -105,7 +105,8 @@ def _stasis_data(events: EventStream, channel: str) -> list[str]:
             if e["type"] == "ChannelDialplan" and e["dialplan_app"] == "Stasis"]
 
 
-@pytest.mark.parametrize("source, context, exten, route", [
+# Not "context": that name is pytest-playwright's fixture and would drag the test among the browser tests.
+@pytest.mark.parametrize("source, dialplan_context, exten, route", [
     ("PJSIP/alice", "from-phones", "1002", "switchboard,dial,PJSIP/bob,20"),
     ("PJSIP/bob", "from-phones", "9001", "switchboard,dial,PJSIP/admin1,20"),
     ("PJSIP/alice", "from-phones", "0301234567", "switchboard,dial,PJSIP/trunk/301234567,60"),
@@ -114,10 +115,10 @@ def _stasis_data(events: EventStream, channel: str) -> list[str]:
     ("PJSIP/carol", "from-phones", "4711", "switchboard,dial,PJSIP/4711"),       # the README's _X. line
     ("PJSIP/trunk", "from-trunk", "5550104", "switchboard,dial,PJSIP/dave,20"),  # direct line -> 1004
 ])
-async def test_demo_contexts_route_through_the_app(fast, source, context, exten, route):
+async def test_demo_contexts_route_through_the_app(fast, source, dialplan_context, exten, route):
     # Nobody serves the routing app here: Stasis fails and the call ends, as on Asterisk.
     async with EventStream(fast, apps="watcher") as events:
-        fast.control("POST", "/_sim/calls", {"from": source, "context": context, "exten": exten, "channel_id": "r",
+        fast.control("POST", "/_sim/calls", {"from": source, "context": dialplan_context, "exten": exten, "channel_id": "r",
                                              "caller_number": "+33123456789"})
         destroyed = await events.next("ChannelDestroyed", channel="r", timeout=5)
         assert _stasis_data(events, "r") == [route]
