@@ -147,7 +147,7 @@ class Simulator:
 
         pairs = list(range((count + 1) // 2))
         started = time.perf_counter()
-        headers = {"Authorization": aiohttp.BasicAuth(USER, PASSWORD).encode()}
+        headers = {"Authorization": aiohttp.encode_basic_auth(USER, PASSWORD)}
         async with aiohttp.ClientSession(self.url, headers=headers,
                                          connector=aiohttp.TCPConnector(limit=concurrency)) as session:
             async def worker() -> None:
@@ -167,7 +167,7 @@ class Simulator:
         async def run() -> None:
             import aiohttp
 
-            headers = {"Authorization": aiohttp.BasicAuth(USER, PASSWORD).encode()}
+            headers = {"Authorization": aiohttp.encode_basic_auth(USER, PASSWORD)}
             async with aiohttp.ClientSession(self.url, headers=headers) as session:
                 async with session.get("/ari/channels") as response:
                     ids = [c["id"] for c in await response.json()]
