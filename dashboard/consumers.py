@@ -13,7 +13,7 @@ from django.conf import settings
 
 from . import runtime, services
 from .access import Actor
-from .presenters import present
+from .presenters import BlockedMaps, present
 from .sessions import visible_sessions
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ def _dumps(message: dict) -> str:
 _FRAGMENT_TTL = 1.0
 _fragments: dict[tuple[int, bool], tuple[object, float, bytes]] = {}
 _fragments_pruned = 0.0
+_blocked_maps = BlockedMaps()
 
 
 def _presented(entries, service, hide: bool) -> bytes:
@@ -50,7 +51,8 @@ def _presented(entries, service, hide: bool) -> bytes:
         key = (id(entry), hide)
         hit = _fragments.get(key)
         if hit is None or hit[0] is not entry or now - hit[1] > _FRAGMENT_TTL:
-            hit = _fragments[key] = (entry, now, orjson.dumps(present(entry, service, hide_monitoring=hide)))
+            hit = _fragments[key] = (entry, now, orjson.dumps(present(entry, service, hide_monitoring=hide,
+                                                                     blocked_maps=_blocked_maps)))
         parts.append(hit[2])
     return b"[" + b",".join(parts) + b"]"
 
@@ -70,6 +72,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(self._load_actor)()
         self.rt = await runtime.startup()
         self.watch: str | None = None
+        self.blocked_sent = 0  # how many of _blocked_maps this page has
         self.pending: list = []
         self.wake = asyncio.Event()
         await self.accept()
@@ -108,14 +111,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
         hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
         return _presented(entries, self.rt.service, hide)
 
+    async def _send_channels(self, message: bytes) -> None:
+        """Send a message that carries channels, after any `blocked` map the page does not have yet."""
+        if len(_blocked_maps.maps) > self.blocked_sent:
+            await self.send(_dumps({"type": "blocked", "from": self.blocked_sent,
+                                    "maps": _blocked_maps.maps[self.blocked_sent:]}))
+            self.blocked_sent = len(_blocked_maps.maps)
+        await self.send(message.decode())
+
     async def _send_snapshot(self) -> None:
         entries = self._visible(self.rt.replica.registry.values())
         self.sent = {(e.server, e.channel.id) for e in entries}
         parts = [entries[i:i + SNAPSHOT_PART] for i in range(0, len(entries), SNAPSHOT_PART)] or [[]]
         for n, part in enumerate(parts):
             last = b"true" if n == len(parts) - 1 else b"false"
-            await self.send((b'{"type":"snapshot","channels":' + self._present(part)
-                             + b',"part":%d,"last":%s}' % (n, last)).decode())
+            await self._send_channels(b'{"type":"snapshot","channels":' + self._present(part)
+                                      + b',"part":%d,"last":%s}' % (n, last))
 
     async def _send_sessions(self) -> None:
         await self.send(_dumps({"type": "sessions",
@@ -163,8 +174,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.sent.update(visible_keys)
             self.sent.difference_update(gone)
             if visible or gone:
-                await self.send((b'{"type":"diff","upsert":' + self._present(visible) + b',"remove":'
-                                 + orjson.dumps([f"{s}:{c}" for s, c in gone]) + b"}").decode())
+                await self._send_channels(b'{"type":"diff","upsert":' + self._present(visible) + b',"remove":'
+                                          + orjson.dumps([f"{s}:{c}" for s, c in gone]) + b"}")
         changed = [s for b in batches for s in b.sessions]
         ended = [i for b in batches for i in b.ended_sessions]
         if changed or ended:

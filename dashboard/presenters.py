@@ -54,11 +54,33 @@ def channel_to_dict(entry, blocked: dict[str, str] | None = None, stuck: list[st
     }
 
 
-def present(entry, service, *, hide_monitoring: bool = False) -> dict:
+class BlockedMaps:
+    """The few distinct `blocked` maps, numbered in order of first use (append-only).
+
+    A dialplan channel's map repeats twenty sentences, ~2 kB, four fifths of the channel's JSON; the
+    live socket sends each map once and then only its number (docs/frontend-contract.md)."""
+
+    def __init__(self) -> None:
+        self.maps: list[dict[str, str]] = []
+        self._numbers: dict[tuple, int] = {}
+
+    def number(self, blocked: dict[str, str]) -> int:
+        key = tuple(blocked.items())
+        found = self._numbers.get(key)
+        if found is None:
+            found = self._numbers[key] = len(self.maps)
+            self.maps.append(blocked)
+        return found
+
+
+def present(entry, service, *, hide_monitoring: bool = False, blocked_maps: BlockedMaps | None = None) -> dict:
     """The channel as the pages see it, with the actions its state rules out and why, and the
-    stuck-channel rules that catch it now (dashboard/stuck.py)."""
+    stuck-channel rules that catch it now (dashboard/stuck.py). With `blocked_maps`, `blocked` is the
+    number of the map in it rather than the map."""
     blocked = {name: reason for name, reason in service.applicable_actions(entry).items() if reason}
     data = channel_to_dict(entry, blocked, stuck_reasons(entry, settings.STUCK_RULES, time.time()))
+    if blocked_maps is not None:
+        data["blocked"] = blocked_maps.number(blocked)
     if hide_monitoring:
         data["flags"]["snooped_by"] = []
     return data

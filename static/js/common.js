@@ -214,6 +214,7 @@ class LiveSocket {
     this.ws = null;
     this.socketState = "connecting"; // connecting | open | reconnecting | signed-out
     this.servers = {};
+    this.blockedMaps = []; // see the "blocked" message
     this.attempt = 0;
     this.failedBeforeHello = 0;
     this.retryTimer = null;
@@ -285,7 +286,18 @@ class LiveSocket {
         console.error("live socket: a frame was not JSON");
         return;
       }
+      if (msg.type === "blocked") {
+        // Each distinct map of blocked actions comes once per socket; channels then carry its number.
+        this.blockedMaps.length = msg.from;
+        this.blockedMaps.push(...msg.maps);
+        return;
+      }
+      const channels = msg.type === "snapshot" ? msg.channels : msg.type === "diff" ? msg.upsert : null;
+      if (channels) {
+        for (const c of channels) c.blocked = this.blockedMaps[c.blocked] || {};
+      }
       if (msg.type === "hello") {
+        this.blockedMaps = [];
         gotHello = true;
         this.attempt = 0;
         this.failedBeforeHello = 0;

@@ -22,6 +22,12 @@ class LivePage:
         self.servers: dict = {}
         self.messages: list[dict] = []
         self._snapshot: dict[str, dict] | None = None
+        self.blocked_maps: list[dict] = []
+
+    def _resolved(self, channel: dict) -> dict:
+        # As static/js/common.js does: the socket sends each `blocked` map once, then its number.
+        assert isinstance(channel["blocked"], int), channel["blocked"]
+        return {**channel, "blocked": self.blocked_maps[channel["blocked"]]}
 
     async def next(self, timeout: float = 5.0) -> dict:
         message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
@@ -30,14 +36,17 @@ class LivePage:
         if kind == "snapshot":
             if message.get("part", 0) == 0:
                 self._snapshot = {}
-            self._snapshot.update({c["uid"]: c for c in message["channels"]})
+            self._snapshot.update({c["uid"]: self._resolved(c) for c in message["channels"]})
             if message.get("last", True):
                 self.channels, self._snapshot = self._snapshot, None
         elif kind == "diff":
             for c in message["upsert"]:
-                self.channels[c["uid"]] = c
+                self.channels[c["uid"]] = self._resolved(c)
             for uid in message["remove"]:
                 self.channels.pop(uid, None)
+        elif kind == "blocked":
+            assert message["from"] == len(self.blocked_maps), "a blocked map was skipped"
+            self.blocked_maps.extend(message["maps"])
         elif kind in ("hello", "connection"):
             self.servers = message["servers"]
         return message
@@ -123,6 +132,32 @@ async def test_snapshot_then_diffs_follow_the_calls(live_dashboard, ari):
     await page.until(lambda p: p.by_id(later) is None, what="the hung-up call to go")
     assert p_channel_shape(page.by_id(before))
     await page.ws.close()
+
+
+async def test_blocked_maps_go_once_and_match_the_rest_api(live_dashboard, ari, simulator):
+    in_app = call(ari, "PJSIP/alice")
+    in_dialplan = simulator.control("POST", "/_sim/calls", json={
+        "from": "PJSIP/bob", "context": "default", "exten": "103", "channel_id": "dialplan-103"})["id"]
+    page = await open_page(live_dashboard, "supervisor")
+    await page.until(lambda p: p.by_id(in_app) and p.by_id(in_app)["state"] == "Up"
+                     and p.by_id(in_dialplan) and p.by_id(in_dialplan)["state"] == "Up", what="both calls, Up")
+    rest = live_dashboard.login("supervisor")
+    for channel_id in (in_app, in_dialplan):
+        assert page.by_id(channel_id)["blocked"] == rest.get(f"/api/v1/channels/{channel_id}").json()["blocked"]
+    assert "hold" in page.by_id(in_dialplan)["blocked"] and "hold" not in page.by_id(in_app)["blocked"]
+    # A second page of the same process gets the maps again (each socket starts from none)...
+    maps_before = len(page.blocked_maps)
+    second = await open_page(live_dashboard, "supervisor")
+    assert second.blocked_maps == page.blocked_maps[:len(second.blocked_maps)]
+    assert second.by_id(in_dialplan)["blocked"] == page.by_id(in_dialplan)["blocked"]
+    # ...and a change that keeps a channel's map sends its number only.
+    assert (await page.action("hold", in_app))["ok"]
+    await page.until(lambda p: p.by_id(in_app)["flags"]["held"], what="the held flag")
+    assert len(page.blocked_maps) == maps_before
+    sent = [m for msg in page.messages if msg["type"] == "blocked" for m in msg["maps"]]
+    assert len(sent) == len({json.dumps(m, sort_keys=True) for m in sent})
+    await page.ws.close()
+    await second.ws.close()
 
 
 def p_channel_shape(channel: dict) -> bool:
