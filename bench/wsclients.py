@@ -83,16 +83,22 @@ class Swarm:
         loads = orjson.loads
         state = client.state
         seen: set | None = None
+        maps: list[dict] = []  # the socket's numbered `blocked` maps, resolved as static/js/common.js does
         async for raw in ws:
             now = time.time()
             self.received += 1
             self.payload_bytes += len(raw)
             message = loads(raw)
             kind = message.get("type")
-            if kind == "snapshot":
+            if kind == "blocked":
+                del maps[message["from"]:]
+                maps.extend(message["maps"])
+            elif kind == "snapshot":
                 if not message.get("part") or seen is None:
                     seen = set()
                 for channel in message["channels"]:
+                    if type(channel["blocked"]) is int:
+                        channel["blocked"] = maps[channel["blocked"]]
                     state[channel["uid"]] = channel
                     seen.add(channel["uid"])
                 if message.get("last", True):
@@ -103,6 +109,8 @@ class Swarm:
             elif kind == "diff":
                 prefix = self.prefix
                 for channel in message["upsert"]:
+                    if type(channel["blocked"]) is int:
+                        channel["blocked"] = maps[channel["blocked"]]
                     state[channel["uid"]] = channel
                     if prefix is not None:
                         name = channel["caller"]["name"]
