@@ -69,7 +69,7 @@ def main() -> None:
     pages = []
     for _ in range(args.pages):
         page = LiveConsumer.__new__(LiveConsumer)
-        page.actor, page.rt, page.watch = Actor(), rt, None
+        page.actor, page.rt, page.watch, page.blocked_sent = Actor(), rt, None, 0
         page.sent = {("default", f"c{n}") for n in range(args.channels)}
         page.send = send
         pages.append(page)
