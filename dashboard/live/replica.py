@@ -41,7 +41,8 @@ class Replica:
         self.layer = layer
         self.registry = ChannelRegistry()
         self.servers: dict[str, dict] = {}
-        self.sessions: dict[str, dict] = {}  # workflow sessions (monitoring, click-to-call) by id
+        # Workflow sessions (monitoring, click-to-call) by id; replaced, never changed in place.
+        self.sessions: dict[str, dict] = {}
         self.listeners: set = set()
         self._replies: dict[str, asyncio.Future] = {}
         self.ready = asyncio.Event()
@@ -147,10 +148,14 @@ class Replica:
             self.servers = message["servers"]
             batch.servers = self.servers
         if "sessions" in message:
+            # Copy on write: request threads iterate the sessions while this loop applies diffs
+            # (they changed size under an iterating /api/v1/sessions); changes are rare.
+            sessions = dict(self.sessions)
             for session in message["sessions"]["upsert"]:
-                self.sessions[session["id"]] = session
+                sessions[session["id"]] = session
             for session_id in message["sessions"]["remove"]:
-                self.sessions.pop(session_id, None)
+                sessions.pop(session_id, None)
+            self.sessions = sessions
             batch.sessions = message["sessions"]["upsert"]
             batch.ended_sessions = message["sessions"]["remove"]
         for item in batch.events:
