@@ -58,7 +58,9 @@ class BlockedMaps:
     """The few distinct `blocked` maps, numbered in order of first use (append-only).
 
     A dialplan channel's map repeats twenty sentences, ~2 kB, four fifths of the channel's JSON; the
-    live socket sends each map once and then only its number (docs/frontend-contract.md)."""
+    live socket sends each map once and then only its number (docs/frontend-contract.md). A map
+    depends only on whether the channel is in an app, its state and its technology, so a process
+    meets a few dozen at most."""
 
     def __init__(self) -> None:
         self.maps: list[dict[str, str]] = []
