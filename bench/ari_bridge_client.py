@@ -4,7 +4,7 @@ Starts the simulator in its own process (so that it does not share this process'
 puts one channel in the Stasis app and sends hold/unhold pairs to it, with 1 and with 16
 requests in flight, through:
 
-- AriClient on httpx's own transport (httpcore) and on httpx-aiohttp's AiohttpTransport;
+- AriClient on httpx's own transport (httpcore) and on the lean aiohttp transport (ari_bridge/transport.py);
 - a bare httpx.AsyncClient on each transport (the floor: no validation, no typed answers).
 
 Writes bench/results-client.json, including which transport AriClient should default to.
