@@ -269,7 +269,9 @@ async def _run() -> None:
     if layer is None:
         await _recheck_loop(None, None)
         return
-    channel = await layer.new_channel("switchboard.auth.")
+    # A plain channel of this process's own, not new_channel()'s: channels_redis serialises the receives of
+    # a process's "!" channels behind one lock, and the replica's would hold ours back by seconds.
+    channel = f"{GROUP}.{ORIGIN}"
     await layer.group_add(GROUP, channel)
     await asyncio.gather(_recheck_loop(layer, channel), _listen(layer, channel))
 
