@@ -181,9 +181,6 @@ class Security:
     hsts_seconds: int
     hsts_include_subdomains: bool
     hsts_preload: bool
-    # How many proxies stand before the dashboard: the client address is that far from the right of
-    # X-Forwarded-For (0: the socket's own address, the only safe choice without a proxy).
-    proxy_count: int
     login_failure_limit: int
     login_lockout_minutes: int
     api_token_rate: str  # DRF's "N/second|minute|hour|day" for token-authenticated API requests
@@ -224,7 +221,6 @@ def security() -> Security:
         hsts_seconds=_int("DJANGO_SECURE_HSTS_SECONDS", 0),
         hsts_include_subdomains=_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False),
         hsts_preload=_bool("DJANGO_SECURE_HSTS_PRELOAD", False),
-        proxy_count=_int("DJANGO_PROXY_COUNT", 0),
         login_failure_limit=_positive("LOGIN_FAILURE_LIMIT", 5),
         login_lockout_minutes=_positive("LOGIN_LOCKOUT_MINUTES", 15),
         api_token_rate=_rate("API_TOKEN_RATE", "600/minute"),

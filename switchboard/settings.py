@@ -187,8 +187,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 # The lock ends a fixed time after it began: attempts while locked do not prolong it (nor count).
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "dashboard.signins.lockout_response"
-AXES_IPWARE_PROXY_COUNT = SECURITY.proxy_count or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if SECURITY.proxy_count else ("REMOTE_ADDR",)
+# The address is REMOTE_ADDR: behind a proxy, uvicorn puts the client's there from X-Forwarded-For when
+# the proxy is trusted (FORWARDED_ALLOW_IPS; README, Production deployment).
 AXES_VERBOSE = False  # the audit log records every attempt (dashboard/signins.py)
 
 # Scripts with an API token get a rate; the pages' own session calls are not counted.

@@ -15,7 +15,7 @@ import pytest
 import redis
 import websockets
 
-from tests.admin_forms import manage_shell, submit
+from tests.site_admin import manage_shell, submit
 from tests.dashboard.test_live_socket import LivePage
 from tests.live_server import LiveDashboard
 

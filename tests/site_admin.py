@@ -1,4 +1,5 @@
-"""Fill in and send a Django admin form over HTTP, as a browser without JavaScript would."""
+"""Administer a live dashboard from a test: its admin forms over HTTP (as a browser without JavaScript would
+send them), and manage.py in another process on its database."""
 from __future__ import annotations
 
 import re
@@ -81,9 +82,14 @@ def submit(client: httpx.Client, path: str, changes: dict[str, str | list[str] |
     return response
 
 
-def manage_shell(dashboard: LiveDashboard, code: str) -> str:
-    """Run Python in `manage.py shell` with the dashboard's settings: another process on its database."""
-    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", code], env=dashboard.env,
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+def manage(dashboard: LiveDashboard, *args: str) -> str:
+    """Run a manage.py command with the dashboard's settings."""
+    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=dashboard.env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def manage_shell(dashboard: LiveDashboard, code: str) -> str:
+    """Run Python in `manage.py shell`: another process on the dashboard's database."""
+    return manage(dashboard, "shell", "-c", code)
