@@ -78,7 +78,8 @@ class LiveDashboard:
             if any(p.poll() is not None for p in self.procs):
                 raise RuntimeError(f"the dashboard exited; log:\n{self.log()}")
             try:
-                if httpx.get(url + "/login/", timeout=1).status_code == 200:
+                # 301 too: with DJANGO_SECURE_SSL_REDIRECT plain HTTP is sent to https.
+                if httpx.get(url + "/login/", timeout=1).status_code in (200, 301):
                     return
             except httpx.HTTPError:
                 pass
