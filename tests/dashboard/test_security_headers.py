@@ -46,6 +46,8 @@ def test_every_page_has_a_policy_with_nothing_inline(live_dashboard):
         assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"], path
         assert policy["object-src"] == ["'none'"] and policy["frame-ancestors"] == ["'none'"], path
         assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'self'"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
         if path != "/admin/":  # Django's own pages: the browser test checks they run under the policy
             parser = _Inline()
             parser.feed(response.text)
@@ -124,3 +126,25 @@ def test_the_security_defaults_suit_the_loopback_demo(monkeypatch):
     assert defaults.proxy_ssl_header is None and defaults.hsts_seconds == 0
     monkeypatch.setenv("DJANGO_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto=https")
     assert env.security().proxy_ssl_header == ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+def test_state_changing_requests_need_the_csrf_token(live_dashboard):
+    import httpx
+
+    page = live_dashboard.login("supervisor")
+    forged = httpx.Client(base_url=live_dashboard.url, cookies=page.cookies)  # the cookie, not the token
+    refused = forged.post("/api/v1/channels/1764159200.42/hold", json={})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "permission_denied" and "CSRF" in refused.json()["message"]
+    assert forged.post("/account/token/", data={"do": "create"}).status_code == 403
+    assert forged.post("/logout/").status_code == 403
+    assert forged.get("/api/v1/me").json()["username"] == "supervisor"  # still signed in: the logout was refused
+
+
+def test_the_ari_password_never_reaches_the_browser(live_dashboard, simulator):
+    admin = live_dashboard.login("admin")
+    for path in [*PAGES, "/api/v1/me", "/api/v1/channels", "/api/v1/sessions", "/api/v1/stuck", "/api/schema/",
+                 "/admin/dashboard/profile/"]:
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        assert simulator.password not in response.text and simulator.username + ":" not in response.text, path
