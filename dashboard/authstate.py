@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import import_module
 
 from asgiref.sync import async_to_sync
@@ -69,7 +69,7 @@ class Facts:
 @dataclass(frozen=True)
 class Credential:
     kind: str  # "session" | "token"
-    key: str  # the secret itself: it never leaves this process
+    key: str = field(repr=False)  # the secret itself: it never leaves this process, nor a log line
 
     @property
     def digest(self) -> str:

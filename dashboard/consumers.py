@@ -73,7 +73,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.credential = credential
         self.facts = await database_sync_to_async(authstate.cache.get)(user)
         self.loop = asyncio.get_running_loop()
-        self.ended = False
+        self.ended = 0  # the close code once authstate ended the socket
+        self.opened = False
         self.actor = Actor.from_facts(user, self.facts)
         self.rt = await runtime.startup()
         self.watch: str | None = None
@@ -89,6 +90,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_sessions()
         self.rt.replica.listeners.add(self)
         self.sender = asyncio.create_task(self._sender())
+        self.opened = True
+        if self.ended:  # signed out while the first messages went
+            await self._shut(self.ended)
 
     async def disconnect(self, code):
         authstate.sockets.discard(self)
@@ -100,9 +104,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def end(self, code: int) -> None:
         """Close the socket because its sign-in ended or its role changed (authstate); nothing more runs on it."""
-        if self.ended:
-            return
-        self.ended = True
+        if not self.ended:
+            self.ended = code
+            if self.opened:  # otherwise connect() closes it once its first messages are out
+                await self._shut(code)
+
+    async def _shut(self, code: int) -> None:
         await self.disconnect(code)
         await self.close(code=code)
 
