@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import get_user_model, user_logged_in, user_logged_out, user_login_failed
@@ -14,6 +15,19 @@ from .models import AuditEntry
 LOGIN, LOGOUT, LOGIN_FAILED, LOGIN_LOCKED = "login", "logout", "login_failed", "login_locked"
 # What a login attempt's audit entry may keep of the name someone typed.
 USERNAME_CAP = 150
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check for every login that comes with a request: the login pages, the admin's.
+
+    Code that authenticates without one (Django's test client's login(), a shell) is no one guessing
+    over the network, and axes would refuse it outright.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)
 
 
 def _address(request) -> str:

@@ -180,7 +180,7 @@ CONTENT_SECURITY_POLICY = {
 INSTALLED_APPS.insert(INSTALLED_APPS.index("dashboard"), "axes")  # before ours: audit sees its verdict
 INSTALLED_APPS.append("csp")
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last, as it asks
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["dashboard.signins.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = SECURITY.login_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=SECURITY.login_lockout_minutes)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]

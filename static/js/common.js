@@ -257,7 +257,7 @@ class LiveSocket {
   constructor() {
     this.handlers = new Map();
     this.ws = null;
-    this.socketState = "connecting"; // connecting | open | reconnecting | signed-out
+    this.socketState = "connecting"; // connecting | open | reconnecting | signed-out | reloading
     this.servers = {};
     this.blockedMaps = []; // see the "blocked" message
     this.attempt = 0;
@@ -367,7 +367,7 @@ class LiveSocket {
         return;
       }
       if (ev.code === CLOSE_ROLE_CHANGED) {
-        this.stop("signed-out");
+        this.stop("reloading");
         location.reload();
         return;
       }

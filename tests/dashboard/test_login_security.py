@@ -114,3 +114,12 @@ def test_token_calls_are_throttled_with_the_json_error_shape_and_page_calls_are_
 def test_next_brings_the_user_back_to_a_page_of_this_site_only(dashboard, asked, lands):
     response = attempt(dashboard, "noc", "noc", "192.0.2.1", next_url=asked)
     assert response.status_code == 302 and response.headers["Location"] == lands
+
+
+def test_a_login_in_code_without_a_request_is_not_refused_by_the_lockout(db):
+    """Django's test client (and a shell) authenticate without a request; the lockout needs one to count."""
+    from django.contrib.auth import authenticate, get_user_model
+
+    get_user_model().objects.create_user("scripted", password="scripted")
+    assert authenticate(username="scripted", password="scripted").username == "scripted"
+    assert authenticate(username="scripted", password="wrong") is None
