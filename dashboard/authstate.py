@@ -13,6 +13,7 @@ as that credential does, with the role it had:
 
 Each process has its own cache and sockets. A signal acts in its own process at once and, with a shared
 channel layer (Redis), tells the other processes through one group; credentials travel only as digests.
+`cache.get(user)` + `Actor.from_facts` give any request the same facts without reading the database again.
 """
 from __future__ import annotations
 
