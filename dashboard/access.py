@@ -29,6 +29,15 @@ class Actor:
     def __init__(self, user):
         self.user = user
 
+    @classmethod
+    def from_facts(cls, user, facts) -> Actor:
+        """An actor whose role, permissions and endpoint come from authstate.Facts instead of the database."""
+        actor = cls(user)
+        # The cached properties below read these first.
+        actor.__dict__.update(perms=facts.perms, roles=list(facts.roles), endpoint=facts.endpoint,
+                              extension=facts.extension)
+        return actor
+
     @cached_property
     def perms(self) -> frozenset[str]:
         if not self.user.is_authenticated or not self.user.is_active:

@@ -11,7 +11,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from django.conf import settings
 
-from . import runtime, services
+from . import authstate, runtime, services
 from .access import Actor
 from .presenters import BlockedMaps, present
 from .sessions import visible_sessions
@@ -65,16 +65,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        credential = authstate.credential_of(self.scope)
+        if user is None or not user.is_authenticated or credential is None:
+            await self.close(code=authstate.SIGNED_OUT)
             return
-        self.actor = Actor(user)
-        await database_sync_to_async(self._load_actor)()
+        # What the socket's sign-in allows, and the sign-in itself: authstate ends the socket when either changes.
+        self.credential = credential
+        self.facts = await database_sync_to_async(authstate.cache.get)(user)
+        self.loop = asyncio.get_running_loop()
+        self.ended = 0  # the close code once authstate ended the socket
+        self.opened = False
+        self.actor = Actor.from_facts(user, self.facts)
         self.rt = await runtime.startup()
         self.watch: str | None = None
         self.blocked_sent = 0  # how many of _blocked_maps this page has
         self.pending: list = []
         self.wake = asyncio.Event()
+        await authstate.start()
+        authstate.sockets.add(self)
         await self.accept()
         # `now` lets the page tick durations against the server's clock, not a skewed PC's.
         await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers, "now": time.time()}))
@@ -82,17 +90,32 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_sessions()
         self.rt.replica.listeners.add(self)
         self.sender = asyncio.create_task(self._sender())
-
-    def _load_actor(self) -> None:
-        # Read role, permissions and endpoint once, off the event loop.
-        _ = self.actor.perms, self.actor.roles, self.actor.endpoint
+        self.opened = True
+        if self.ended:  # signed out while the first messages went
+            await self._shut(self.ended)
 
     async def disconnect(self, code):
+        authstate.sockets.discard(self)
         if hasattr(self, "rt"):
             self.rt.replica.listeners.discard(self)
         task = getattr(self, "sender", None)
         if task:
             task.cancel()
+
+    async def end(self, code: int) -> None:
+        """Close the socket because its sign-in ended or its role changed (authstate); nothing more runs on it."""
+        if not self.ended:
+            self.ended = code
+            if self.opened:  # otherwise connect() closes it once its first messages are out
+                await self._shut(code)
+
+    async def _shut(self, code: int) -> None:
+        await self.disconnect(code)
+        await self.close(code=code)
+
+    async def websocket_receive(self, message):
+        if not getattr(self, "ended", True):
+            await super().websocket_receive(message)
 
     # -- from the replica (same event loop) ---------------------------------------------------
 

@@ -167,3 +167,62 @@ def dial_rules() -> DialRules:
         # Premium-rate ranges by default: UK 09, US/CA 1-900, FR 089, DE 0900, international 00-900.
         blocked=_json("DIAL_BLOCKED", {"*": [r"^09", r"^1?900", r"^089", r"^0900", r"^00[0-9]{1,3}900"]}),
     )
+
+
+@dataclass(frozen=True)
+class Security:
+    """Transport, cookie, login-throttling and live-socket settings (docs/security.md)."""
+
+    session_cookie_secure: bool
+    csrf_cookie_secure: bool
+    # ("HTTP_X_FORWARDED_PROTO", "https"): the header a TLS-terminating proxy sets, or None.
+    proxy_ssl_header: tuple[str, str] | None
+    ssl_redirect: bool
+    hsts_seconds: int
+    hsts_include_subdomains: bool
+    hsts_preload: bool
+    login_failure_limit: int
+    login_lockout_minutes: int
+    api_token_rate: str  # DRF's "N/second|minute|hour|day" for token-authenticated API requests
+    live_auth_recheck_seconds: int
+
+
+def _proxy_ssl_header() -> tuple[str, str] | None:
+    raw = _str("DJANGO_SECURE_PROXY_SSL_HEADER", "")
+    if not raw:
+        return None
+    header, sep, value = raw.partition("=")
+    if not sep or not header.strip() or not value.strip():
+        raise ConfigError(f"DJANGO_SECURE_PROXY_SSL_HEADER must look like X-Forwarded-Proto=https, not {raw!r}")
+    return "HTTP_" + header.strip().upper().replace("-", "_"), value.strip()
+
+
+def _rate(name: str, default: str) -> str:
+    raw = _str(name, default)
+    count, sep, period = raw.partition("/")
+    if not (count.isdigit() and sep and period[:1] in ("s", "m", "h", "d")):
+        raise ConfigError(f"{name} must look like 600/minute, not {raw!r}")
+    return raw
+
+
+def _positive(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}")
+    return value
+
+
+def security() -> Security:
+    return Security(
+        session_cookie_secure=_bool("DJANGO_SESSION_COOKIE_SECURE", False),
+        csrf_cookie_secure=_bool("DJANGO_CSRF_COOKIE_SECURE", False),
+        proxy_ssl_header=_proxy_ssl_header(),
+        ssl_redirect=_bool("DJANGO_SECURE_SSL_REDIRECT", False),
+        hsts_seconds=_int("DJANGO_SECURE_HSTS_SECONDS", 0),
+        hsts_include_subdomains=_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", False),
+        hsts_preload=_bool("DJANGO_SECURE_HSTS_PRELOAD", False),
+        login_failure_limit=_positive("LOGIN_FAILURE_LIMIT", 5),
+        login_lockout_minutes=_positive("LOGIN_LOCKOUT_MINUTES", 15),
+        api_token_rate=_rate("API_TOKEN_RATE", "600/minute"),
+        live_auth_recheck_seconds=_positive("LIVE_AUTH_RECHECK_SECONDS", 30),
+    )

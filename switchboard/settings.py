@@ -1,6 +1,7 @@
 """Django settings. Every value that varies between installs comes from switchboard.env."""
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -143,6 +144,64 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# ---------------------------------------------------------------- security (docs/security.md)
+SECURITY = env.security()
+
+# Behind a TLS-terminating proxy; all off for the loopback demo, which has no TLS.
+SESSION_COOKIE_SECURE = SECURITY.session_cookie_secure
+CSRF_COOKIE_SECURE = SECURITY.csrf_cookie_secure
+SECURE_PROXY_SSL_HEADER = SECURITY.proxy_ssl_header
+SECURE_SSL_REDIRECT = SECURITY.ssl_redirect
+SECURE_HSTS_SECONDS = SECURITY.hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURITY.hsts_include_subdomains
+SECURE_HSTS_PRELOAD = SECURITY.hsts_preload
+SECURE_REFERRER_POLICY = "same-origin"
+
+# No inline script or style anywhere: templates pass data with json_script, behaviour lives in static/.
+# Swagger UI runs from the sidecar's files (SpectacularSwaggerSplitView keeps its set-up out of the page).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],  # also the same-origin live WebSocket
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# django-axes: lock out after repeated wrong passwords, per user (from anywhere) and per address
+# (for any user name); `manage.py axes_reset` lifts every lockout at once.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("dashboard"), "axes")  # before ours: audit sees its verdict
+INSTALLED_APPS.append("csp")
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last, as it asks
+AUTHENTICATION_BACKENDS = ["dashboard.signins.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = SECURITY.login_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=SECURITY.login_lockout_minutes)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The lock ends a fixed time after it began: attempts while locked do not prolong it (nor count).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "dashboard.signins.lockout_response"
+# The address is REMOTE_ADDR: behind a proxy, uvicorn puts the client's there from X-Forwarded-For when
+# the proxy is trusted (FORWARDED_ALLOW_IPS; README, Production deployment).
+AXES_VERBOSE = False  # the audit log records every attempt (dashboard/signins.py)
+
+# Scripts with an API token get a rate; the pages' own session calls are not counted.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["dashboard.api.throttling.TokenRateThrottle"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"token": SECURITY.api_token_rate}
+if env.REDIS_URL:
+    # Throttle counts shared by every worker (the default cache is per process).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env.REDIS_URL,
+                          "KEY_PREFIX": env.REDIS_PREFIX}}
+
+# Live sockets re-check their session or token this often (expiry, changes made behind Django's back);
+# logout and role changes close them at once (dashboard/authstate.py).
+LIVE_AUTH_RECHECK_SECONDS = SECURITY.live_auth_recheck_seconds
 
 ARI_SERVERS = env.ari_servers()
 ARI_LISTENER = env.ARI_LISTENER

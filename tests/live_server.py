@@ -45,6 +45,9 @@ class LiveDashboard:
             "ARI_URL": simulator.url, "ARI_USERNAME": simulator.username, "ARI_PASSWORD": simulator.password,
             "ARI_APP": app, "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1",
             "DJANGO_SETTINGS_MODULE": "switchboard.settings",
+            # Every test logs in from 127.0.0.1: a few wrong passwords anywhere would lock the address for
+            # all the others. The lockout's own tests set a low limit on a dashboard of their own.
+            "LOGIN_FAILURE_LIMIT": "1000",
         })
         env.update(extra_env or {})
         self.env = env
@@ -78,7 +81,8 @@ class LiveDashboard:
             if any(p.poll() is not None for p in self.procs):
                 raise RuntimeError(f"the dashboard exited; log:\n{self.log()}")
             try:
-                if httpx.get(url + "/login/", timeout=1).status_code == 200:
+                # 301 too: with DJANGO_SECURE_SSL_REDIRECT plain HTTP is sent to https.
+                if httpx.get(url + "/login/", timeout=1).status_code in (200, 301):
                     return
             except httpx.HTTPError:
                 pass

@@ -137,9 +137,10 @@ export async function api(method, path, body) {
   } catch {
     throw new ApiError("Could not reach the dashboard. Check the network connection.");
   }
-  // An expired session turns API calls into a redirect to the login page.
-  if (res.redirected && /\/login\/?/.test(new URL(res.url).pathname)) {
-    throw new ApiError("You are signed out: log in again.", { status: 401 });
+  // Signed out (logout in another tab, expiry, a revoked account): to the login page, and back here after.
+  if (res.status === 401 || (res.redirected && /\/login\/?/.test(new URL(res.url).pathname))) {
+    goToLogin();
+    throw new ApiError(STATUS_WORDS[401], { status: 401 });
   }
   if (res.status === 204) return null;
   const text = await res.text();
@@ -168,6 +169,50 @@ function errorFrom(status, data) {
     }
   }
   return new ApiError(STATUS_WORDS[status] || `The dashboard answered ${status}.`, { status });
+}
+
+// ---------------------------------------------------------------- signing out
+
+// Close codes of the live socket (dashboard/authstate.py).
+const CLOSE_SIGNED_OUT = 4401; // the session or token ended: log in again
+const CLOSE_ROLE_CHANGED = 4409; // the role changed: reload for the new role's view and buttons
+
+// Tabs of one browser share the session: a logout in one moves the others at once.
+const sessionChannel = "BroadcastChannel" in window ? new BroadcastChannel("switchboard.session") : null;
+let leaving = false;
+
+/** To the login page, which brings the user back to this page (same origin only: the server checks `next`). */
+export function goToLogin() {
+  if (leaving) return;
+  leaving = true;
+  live.stop("signed-out");
+  location.assign(`/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
+function setupLogout() {
+  sessionChannel?.addEventListener("message", (ev) => {
+    if (ev.data === "signed-out") goToLogin();
+  });
+  const form = document.querySelector(".logout-form");
+  form?.addEventListener("submit", async (ev) => {
+    // Log out first, then tell the other tabs: they must not reach the login page still signed in.
+    ev.preventDefault();
+    leaving = true;
+    live.stop("signed-out");
+    let done = false;
+    try {
+      const res = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin", redirect: "manual" });
+      done = res.ok || res.type === "opaqueredirect";
+    } catch {
+      done = false;
+    }
+    if (!done) {
+      form.submit(); // the plain form post, which needs no script
+      return;
+    }
+    sessionChannel?.postMessage("signed-out");
+    location.assign("/login/");
+  });
 }
 
 // ---------------------------------------------------------------- toasts
@@ -212,7 +257,7 @@ class LiveSocket {
   constructor() {
     this.handlers = new Map();
     this.ws = null;
-    this.socketState = "connecting"; // connecting | open | reconnecting | signed-out
+    this.socketState = "connecting"; // connecting | open | reconnecting | signed-out | reloading
     this.servers = {};
     this.blockedMaps = []; // see the "blocked" message
     this.attempt = 0;
@@ -317,8 +362,13 @@ class LiveSocket {
     ws.addEventListener("close", (ev) => {
       if (this.ws !== ws) return;
       this.ws = null;
-      if (ev.code === 4401 || ev.code === 4403) {
-        this.signedOut();
+      if (ev.code === CLOSE_SIGNED_OUT) {
+        goToLogin();
+        return;
+      }
+      if (ev.code === CLOSE_ROLE_CHANGED) {
+        this.stop("reloading");
+        location.reload();
         return;
       }
       this.socketState = "reconnecting";
@@ -347,19 +397,22 @@ class LiveSocket {
   }
 
   async checkSession() {
+    // A refused handshake has no close code: ask the API, whose 401 goes to the login page.
     try {
       await api("GET", "channels?limit=1");
-    } catch (err) {
-      if (err.status === 401 || err.status === 403) this.signedOut();
+    } catch {
+      /* not signed out: the socket keeps retrying */
     }
   }
 
-  signedOut() {
-    this.socketState = "signed-out";
+  /** No more reconnecting: the page is leaving (signed out, or reloading for a new role). */
+  stop(state) {
+    this.socketState = state;
     clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close();
     this.publishStatus();
-    const next = encodeURIComponent(location.pathname + location.search);
-    toast("error", "Your session has ended.", { link: { href: `/login/?next=${next}`, text: "Log in again" }, timeout: 600000 });
   }
 
   status() {
@@ -458,4 +511,5 @@ setupTheme();
 // Page modules run before DOMContentLoaded and register their handlers first, so no message is missed.
 document.addEventListener("DOMContentLoaded", () => {
   if (document.getElementById("connection-state")) live.start();
+  setupLogout();
 });
