@@ -47,7 +47,7 @@ if (ctc) {
       input.focus();
       return;
     }
-    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0018"); the rest it judges.
+    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0000"); the rest it judges.
     if (!/^[0-9A-Za-z*#+@._\-\s()/:]+$/.test(destination)) {
       showError("Use digits, letters, * # + @ . _ - only.");
       input.focus();
