@@ -90,7 +90,7 @@ class ClickToCall(Flow):
         """Until `channel_id` is answered; a failure, a cancel, the agent's hangup or `seconds` of
         ringing end the flow."""
         deadline = time.monotonic() + seconds
-        heard = False  # the destination rang or answered something before it went
+        heard = False  # a Dial status came for it (ringing, progress...): it reached a destination
 
         def failed(cause: int, cause_txt: str) -> FlowEnded:
             if channel_id == self.out_id and cause == 0 and not heard:

@@ -7,12 +7,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 
 from ari_bridge import AriClient, AriError, ChannelNotFound, NotFound
 from ari_bridge.events import ChannelDestroyed, ChannelHangupRequest, Event, StasisEnd
+
+from ..actions import ACTIONS
 
 if TYPE_CHECKING:
     from .engine import Workflows
@@ -31,8 +34,6 @@ LIVENESS_SECONDS = 15
 # How long to look for the audit entry of the request that ended a session's channel: the web
 # process writes it once ARI has answered, a moment after the event reached the runner.
 ATTRIBUTION_SECONDS = 2.0
-# The dashboard's own audit entries (its workflows) never explain an unexpected ending.
-_OWN_SOURCES = ("workflow",)
 
 
 class FlowEnded(Exception):
@@ -250,14 +251,12 @@ class Flow:
 
 
 def _last_request(server: str, channel_id: str, since: float) -> tuple[str, str] | None:
-    from datetime import datetime, timezone
-
-    from ..actions import ACTIONS
     from ..models import AuditEntry
 
+    # The workflows' own entries never explain an unexpected ending.
     entry = (AuditEntry.objects.filter(server=server, channel_id=channel_id, outcome=AuditEntry.Outcome.OK,
                                        at__gte=datetime.fromtimestamp(since, tz=timezone.utc))
-             .exclude(source__in=_OWN_SOURCES).order_by("-at", "-id").first())
+             .exclude(source="workflow").order_by("-at", "-id").first())
     if entry is None:
         return None
     action = ACTIONS.get(entry.action)
