@@ -227,6 +227,11 @@ class Media:
         if recording.state != "queued" or not channel.alive:
             self._forget_recording(recording)
             return None
+        if channel.bridge is not None:
+            # res_stasis_recording's record_file: the request was accepted (201), the recording fails.
+            recording.cause = "Cannot record channel while in bridge"
+            self.finish_recording(recording, "failed")
+            return None
         recording.state = "recording"
         recording.started_at = time.monotonic()
         if if_exists == "append" and recording.name in self.pbx.stored_recordings:
@@ -259,8 +264,9 @@ class Media:
         if recording.timer is not None:
             recording.timer.cancel()
             recording.timer = None
-        seconds = self._recorded_seconds(recording)
-        recording.duration = max(0, int(seconds) - 1) if self.has_audio(recording.channel) else 0
+        if state != "failed":
+            seconds = self._recorded_seconds(recording)
+            recording.duration = max(0, int(seconds) - 1) if self.has_audio(recording.channel) else 0
         recording.state = state
         channel = recording.channel
         if channel is not None and channel.recording is recording:

@@ -652,6 +652,11 @@ class Pbx:
             if leg is not None and leg.state == "dialing":
                 leg.state = "failed"
             if leg is not None and leg.kind == "ari":
+                # ARI's dial queues a soft hangup on the created channel when the call cannot be
+                # placed (res/stasis/control.c, app_control_dial): it leaves the application and
+                # is destroyed without a cause; no Dial is published.
+                self.bus.hangup_request(peer, 0, soft=True)
+                self.hangup(peer, 0, "failed")
                 return
             peer.hanging = True
             peer.hangupcause = 0

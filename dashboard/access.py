@@ -73,6 +73,16 @@ class Actor:
         return "see_all_channels" in self.perms
 
     @property
+    def sees_all_sessions(self) -> bool:
+        """Those who monitor calls (supervisors, admins) follow everyone's sessions on the Sessions page."""
+        return "monitor_calls" in self.perms
+
+    @property
+    def steers_any_session(self) -> bool:
+        """Admins may stop (or change the mode of) anyone's session; others only their own."""
+        return "admin" in self.roles
+
+    @property
     def username(self) -> str:
         return self.user.get_username()
 

@@ -12,7 +12,7 @@ from django.conf import settings
 
 from ari_bridge import errors as ari_errors
 
-from . import audit, runtime
+from . import audit, confirm, runtime
 from .access import Actor, Denied
 from .actions import ACTIONS, Action, Param
 from .models import AuditEntry
@@ -163,9 +163,12 @@ def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: s
         method = getattr(rt.service, name)
         coro = method(server, channel_id, **kwargs) if action.on_channel else method(server, **kwargs)
         try:
-            result = runtime.call(coro)
+            # Some operations answer 2xx before they happen (or fail): wait for Asterisk's word.
+            result = runtime.call(confirm.outcome(name, rt.replica, server, channel_id, kwargs, coro))
         except ari_errors.AriError as exc:
             raise _from_ari(exc, action) from None
+        except confirm.Failed as failed:
+            raise ActionError(failed.status, failed.message, failed.code) from None
     except ActionError as err:
         if err.status != 403:  # denials were recorded above, with their reason
             outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED

@@ -82,7 +82,7 @@ def session_mode(actor: Actor, session_id: str, mode: str, *, source: str = "api
         if "monitor_calls" not in actor.perms:
             raise Denied(f"your role ({actor.role_label}) does not allow listening to calls")
         return _command("monitor.mode", {"session": session_id, "mode": mode, "owner": actor.username,
-                                         "any_owner": "admin" in actor.roles})
+                                         "any_owner": actor.steers_any_session})
 
     return _attempt(actor, "monitor.mode", fields, run)
 
@@ -92,7 +92,7 @@ def session_stop(actor: Actor, session_id: str, *, source: str = "api") -> dict:
 
     def run() -> dict:
         return _command("flow.stop", {"session": session_id, "owner": actor.username,
-                                      "any_owner": "admin" in actor.roles})
+                                      "any_owner": actor.steers_any_session})
 
     return _attempt(actor, "session.stop", fields, run)
 
@@ -122,11 +122,17 @@ def click_to_call(actor: Actor, destination: str, *, source: str = "api") -> dic
 
 
 def visible_sessions(actor: Actor, sessions) -> list[dict]:
-    """A user's own sessions; an agent also sees that they are monitored when the site allows it."""
+    """The sessions a user may follow: their own; everyone's for those who supervise (the Sessions
+    page); an agent also sees that they are monitored when the site allows it. Each in the words meant
+    for that viewer ("you hung up" to the owner, "agent hung up" to everyone else)."""
     out = []
     for session in sessions:
-        if session["owner"] == actor.username or "admin" in actor.roles:
-            out.append(session)
+        own = session["owner"] == actor.username
+        if own or actor.sees_all_sessions:
+            shown = {k: v for k, v in session.items() if k != "detail_others"}
+            if not own:
+                shown["detail"] = session.get("detail_others", session["detail"])
+            out.append(shown)
         elif settings.MONITOR_VISIBLE_TO_AGENTS and session["kind"] == "monitor" and actor.endpoint \
                 and session.get("target_name", "").startswith(actor.endpoint + "-"):
             out.append({k: session[k] for k in ("id", "kind", "state", "mode", "target", "target_name", "started",

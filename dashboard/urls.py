@@ -13,6 +13,7 @@ urlpatterns = [
     path("channels/<str:server>/<path:channel_id>/", views.channel_detail, name="channel-detail"),
     path("originate/", views.originate, name="originate"),
     path("stuck/", views.stuck, name="stuck"),
+    path("sessions/", views.sessions_page, name="sessions"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("account/token/", apitoken.api_token, name="api-token"),

@@ -60,6 +60,16 @@ def stuck(request):
 
 
 @login_required
+def sessions_page(request):
+    """Everyone's calls and monitoring, live: for those who supervise (supervisors, admins)."""
+    actor = Actor(request.user)
+    response = _page(request, "dashboard/sessions.html", page_data={"steer_any": actor.steers_any_session})
+    if not actor.sees_all_sessions:
+        response.status_code = 403
+    return response
+
+
+@login_required
 def originate(request):
     return _page(request, "dashboard/originate.html")
 

@@ -41,6 +41,13 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, not {raw!r}") from None
 
 
+def _seconds(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be a number of seconds of at least 1, not {value}")
+    return value
+
+
 def _list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -123,17 +130,19 @@ DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
 # layer), or "external" (`manage.py ari_listen`, shared through Redis).
 ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
-# Dialplan context where click-to-call sends the destination number.
-CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "default")
+# Dialplan context where click-to-call sends the destination number: the one the phones dial from
+# (the simulator's `from-phones` answers the numbers the README and the form give as examples).
+CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "from-phones")
 # The Asterisk that agents' phones are registered on (default: the first of ARI_SERVERS).
 CLICK_TO_CALL_SERVER = _str("CLICK_TO_CALL_SERVER", "")
-CLICK_TO_CALL_AGENT_RING_SECONDS = _int("CLICK_TO_CALL_AGENT_RING_SECONDS", 20)
-CLICK_TO_CALL_DEST_RING_SECONDS = _int("CLICK_TO_CALL_DEST_RING_SECONDS", 45)
-MONITOR_RING_SECONDS = _int("MONITOR_RING_SECONDS", 20)
+# How long each phone of a workflow may ring before it gives up, saying so.
+CLICK_TO_CALL_AGENT_RING_SECONDS = _seconds("CLICK_TO_CALL_AGENT_RING_SECONDS", 20)
+CLICK_TO_CALL_DEST_RING_SECONDS = _seconds("CLICK_TO_CALL_DEST_RING_SECONDS", 45)
+MONITOR_RING_SECONDS = _seconds("MONITOR_RING_SECONDS", 20)
 # Call centres do not tell agents they are being listened to; some sites must.
 MONITOR_VISIBLE_TO_AGENTS = _bool("MONITOR_VISIBLE_TO_AGENTS", False)
 # The call-routing Stasis app: ring the caller while the destination rings (or answer first).
-ROUTER_RING_SECONDS = _int("ROUTER_RING_SECONDS", 30)
+ROUTER_RING_SECONDS = _seconds("ROUTER_RING_SECONDS", 30)
 ROUTER_ANSWER_FIRST = _bool("ROUTER_ANSWER_FIRST", False)
 
 

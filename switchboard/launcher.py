@@ -32,13 +32,45 @@ def _port_free(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) != 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+# How long each child has to stop on its own (the dashboard hangs up what its workflows made).
+STOP_SECONDS = 15
+
+
+class _Signals:
+    """The first SIGINT or SIGTERM stops the launcher's wait; any later one only asks to hurry, so that
+    a second Ctrl-C cannot interrupt the shutdown half way and leave a child running."""
+
+    def __init__(self):
+        self.stopping = False
+        self.hurry = False
+
+    def __call__(self, signum, frame):
+        if self.stopping:
+            self.hurry = True
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+
+def _stop(procs: list[subprocess.Popen], signals: _Signals) -> None:
+    """Stop the children, the dashboard first (its workflows hang up what they made while ARI still
+    answers), then the simulator; after a second signal, or a child too slow, kill what is left."""
+    for p in reversed(procs):
+        if p.poll() is None and not signals.hurry:
+            p.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_SECONDS
+        while p.poll() is None and not signals.hurry and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def main() -> None:
+    signals = _Signals()
+    signal.signal(signal.SIGINT, signals)
     # A service manager or `timeout` sends SIGTERM: stop the children as Ctrl-C does.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, signals)
     procs: list[subprocess.Popen] = []
     env = dict(os.environ)
     use_sim = "ARI_URL" not in env and "ARI_SERVERS" not in env
@@ -77,18 +109,12 @@ def main() -> None:
             time.sleep(0.5)
         raise SystemExit("A process stopped unexpectedly; stopping the others.")
     except KeyboardInterrupt:
-        print("\nStopping...", flush=True)
+        print("\nStopping... (Ctrl-C again to stop at once)", flush=True)
     finally:
-        # The children run in their own sessions, so a terminal's Ctrl-C reaches only this process:
-        # the dashboard stops first (its workflows hang up what they made while ARI still answers),
-        # then the simulator.
-        for p in reversed(procs):
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        # The children run in their own sessions, so a terminal's Ctrl-C (or a SIGTERM to this
+        # process group) reaches only this process: it stops them in order.
+        signals.stopping = True
+        _stop(procs, signals)
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class Runner:
         item = describe(server, event)
         if item is not None:
             self._events.append(item)
+            # Also an event that changes no channel (RecordingFailed, ApplicationMoveFailed) goes out.
+            self._wake.set()
         self.workflows.on_event(server, event)
 
     def _on_session(self, session: dict | None, session_id: str) -> None:

@@ -24,7 +24,8 @@ _TEXT = {
 
 
 def _channel_id_of(event) -> str | None:
-    channel = getattr(event, "channel", None)
+    # Dial names the dialled channel `peer`.
+    channel = getattr(event, "channel", None) or getattr(event, "peer", None)
     if channel is not None:
         return channel.id
     # Playback/recording events name their channel in target_uri ("channel:<id>").
@@ -58,6 +59,12 @@ def _text(event) -> str:
         return f"DTMF {getattr(event, 'digit', '')} ({getattr(event, 'duration_ms', 0)} ms)"
     if kind == "ChannelDestroyed":
         return f"channel destroyed: {getattr(event, 'cause_txt', '') or 'no cause'} ({getattr(event, 'cause', '')})"
+    if kind == "PlaybackFinished" and event.playback.state == "failed":
+        return f"playback of {event.playback.media_uri} failed"
+    if kind == "RecordingFailed":
+        return f"recording failed: {event.recording.cause or 'no cause given'}"
+    if kind == "ApplicationMoveFailed":
+        return f"could not move to application {event.destination}: it is not connected"
     if kind == "Dial":
         status = getattr(event, "dialstatus", "") or "dialling"
         peer = getattr(event, "peer", None)
@@ -65,14 +72,34 @@ def _text(event) -> str:
     return _TEXT.get(kind, kind)
 
 
+def _outcome(event) -> dict | None:
+    """What says whether an operation worked (dashboard/confirm.py): whose playback or recording,
+    in which state and why; a dial's status; a failed move's destination."""
+    if event.type.startswith("Playback"):
+        return {"ref": event.playback.id, "state": event.playback.state, "media": event.playback.media_uri}
+    if event.type.startswith("Recording"):
+        return {"ref": event.recording.name, "state": event.recording.state, "cause": event.recording.cause}
+    if event.type == "Dial":
+        return {"status": event.dialstatus}
+    if event.type == "ChannelDestroyed":
+        return {"cause": event.cause}
+    if event.type == "ApplicationMoveFailed":
+        return {"destination": event.destination}
+    return None
+
+
 def describe(server: str, event) -> dict | None:
     """The timeline item for an event that concerns a channel, or None."""
     channel_id = _channel_id_of(event)
     if channel_id is None:
         return None
-    return {
+    item = {
         "uid": f"{server}:{channel_id}",
         "type": event.type,
         "ts": epoch(event.timestamp),
         "text": _text(event),
     }
+    outcome = _outcome(event)
+    if outcome is not None:
+        item["outcome"] = outcome
+    return item

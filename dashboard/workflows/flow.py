@@ -7,10 +7,15 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
+
 from ari_bridge import AriClient, AriError, ChannelNotFound, NotFound
-from ari_bridge.events import Event
+from ari_bridge.events import ChannelDestroyed, ChannelHangupRequest, Event, StasisEnd
+
+from ..actions import ACTIONS
 
 if TYPE_CHECKING:
     from .engine import Workflows
@@ -20,15 +25,34 @@ log = logging.getLogger(__name__)
 # appArgs of every channel a flow creates: the router leaves these alone.
 FLOW_ARGS = "switchboard-flow"
 ENDED = ("ended", "failed", "cancelled")
+# ARI's own dial timeout is this much longer than the flow's: the flow decides and says why, and
+# Asterisk still gives up on a ringing phone if the dashboard stopped in the meantime.
+RING_BACKSTOP_SECONDS = 5
+# How often a flow that waits for a call to end checks that Asterisk still has its channels: an
+# event lost while the stream reconnected must not leave a session open for ever.
+LIVENESS_SECONDS = 15
+# How long to look for the audit entry of the request that ended a session's channel: the web
+# process writes it once ARI has answered, a moment after the event reached the runner.
+ATTRIBUTION_SECONDS = 2.0
 
 
 class FlowEnded(Exception):
-    """Raised inside a flow to end it with a reason shown to its owner."""
+    """Raised inside a flow to end it with a reason shown to its owner.
 
-    def __init__(self, state: str, detail: str):
+    `detail` is in the owner's words ("you hung up", "your phone: no answer"); everyone else sees
+    them in the third person. `by` names the dashboard user whose request ended it, if one did."""
+
+    def __init__(self, state: str, detail: str, by: str | None = None):
         super().__init__(detail)
         self.state = state
         self.detail = detail
+        self.by = by
+
+
+def third_person(words: str, owner: str) -> str:
+    """The owner's words for everyone else: "you hung up" -> "agent hung up"."""
+    words = words.replace("your phone", f"{owner}'s phone")
+    return f"{owner} {words[4:]}" if words.startswith("you ") else words
 
 
 def event_channel_ids(event: Event) -> list[str]:
@@ -60,6 +84,9 @@ class Flow:
         self.channels: set[str] = set()  # channels this flow created: hung up at the end
         self.bridges: set[str] = set()  # bridges this flow created: destroyed at the end
         self.gone: set[str] = set()  # channels seen destroyed
+        self.hangup_requested: set[str] = set()  # channels on their way out (StasisEnd then means a hangup)
+        self.api_hangups: set[str] = set()  # ... because an ARI request (not a phone) asked for it
+        self.ended_by: str | None = None
         self.task: asyncio.Task | None = None
 
     @property
@@ -82,22 +109,77 @@ class Flow:
     def deliver(self, event: Event) -> None:
         if event.type == "ChannelDestroyed":
             self.gone.add(event.channel.id)
+        elif isinstance(event, ChannelHangupRequest):
+            self.hangup_requested.add(event.channel.id)
+            if event.soft and event.cause == 32:
+                # Cause 32 with soft set is how Asterisk marks a hangup asked for over ARI.
+                self.api_hangups.add(event.channel.id)
         self.events.put_nowait(event)
 
     def command(self, name: str, args: dict) -> None:
         self.events.put_nowait((name, args))
 
     async def next(self, predicate: Callable[[Any], bool], timeout: float | None = None) -> Any:
-        """The next event or command that matches; others are dropped (the flow saw them pass)."""
+        """The next event or command that matches, or None once `timeout` seconds passed without one;
+        others are dropped (the flow saw them pass)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 item = await asyncio.wait_for(self.events.get(), remaining)
             except TimeoutError:
-                raise FlowEnded("failed", "timed out") from None
+                return None
             if predicate(item):
                 return item
+
+    @staticmethod
+    def is_stop(item) -> bool:
+        return isinstance(item, tuple) and item[0] == "flow.stop"
+
+    def stopped(self, item, state: str, own_words: str, verb: str) -> FlowEnded:
+        """The end a stop command brings: in the owner's words when they asked, else naming who did."""
+        by = item[1].get("owner") or self.owner
+        if by == self.owner:
+            return FlowEnded(state, own_words, by=by)
+        return FlowEnded(state, f"{verb} by {by}", by=by)
+
+    def missing(self, *channel_ids: str) -> bool:
+        """Has Asterisk lost one of these channels without the flow being told (the registry is
+        resynchronised from ARI after every reconnect)?"""
+        return any(self.engine.registry.get((self.server, c)) is None for c in channel_ids)
+
+    async def leg_ended(self, item, otherwise: Callable[[int, str], FlowEnded]) -> FlowEnded:
+        """Why one of the flow's channels ended (`item` is its StasisEnd or ChannelDestroyed).
+
+        A dashboard user's request (hang up, continue in the dialplan, move...) is named; otherwise
+        `otherwise(cause, cause_txt)` says it (the phone hung up, the number is busy)."""
+        channel_id = item.channel.id
+        if isinstance(item, StasisEnd) and channel_id not in self.hangup_requested:
+            # It left the application without a hangup (continue, move, redirect): it is no longer
+            # the flow's to hang up.
+            self.channels.discard(channel_id)
+            who = await self.who_acted(channel_id)
+            if who is None:
+                return FlowEnded("ended", "the call left the dashboard's application")
+            return FlowEnded("ended", f"ended by {who[0]} ({who[1]})", by=who[0])
+        destroyed = item if isinstance(item, ChannelDestroyed) else await self.next(
+            lambda e: isinstance(e, ChannelDestroyed) and e.channel.id == channel_id, timeout=1.0)
+        if channel_id in self.api_hangups:
+            who = await self.who_acted(channel_id)
+            if who is not None:
+                return FlowEnded("ended", f"ended by {who[0]} ({who[1]})", by=who[0])
+        return otherwise(destroyed.cause, destroyed.cause_txt) if destroyed else otherwise(16, "")
+
+    async def who_acted(self, channel_id: str) -> tuple[str, str] | None:
+        """(username, what they did) of the latest dashboard request that succeeded on the channel
+        since this flow started, from the audit log (shared by every dashboard process)."""
+        deadline = time.monotonic() + ATTRIBUTION_SECONDS
+        while True:
+            found = await sync_to_async(_last_request, thread_sensitive=False)(self.server, channel_id,
+                                                                             self.started_at)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            await asyncio.sleep(0.1)
 
     # -- state shown to people ----------------------------------------------------------------
 
@@ -108,9 +190,12 @@ class Flow:
         self.engine.changed(self)
 
     def to_dict(self) -> dict:
+        # `detail_others` and `ended_by`: dashboard.sessions.visible_sessions shows each viewer the
+        # words meant for them.
         return {"id": self.id, "kind": self.kind, "server": self.server, "owner": self.owner,
-                "state": self.state, "step": self.step, "detail": self.detail, "started": self.started_at,
-                "ended": self.ended_at}
+                "state": self.state, "step": self.step, "detail": self.detail,
+                "detail_others": third_person(self.detail, self.owner), "ended_by": self.ended_by,
+                "started": self.started_at, "ended": self.ended_at}
 
     def audit(self, action: str, outcome: str = "ok", message: str = "", channel_id: str = "",
               channel_name: str = "", params: dict | None = None) -> None:
@@ -128,6 +213,7 @@ class Flow:
             if self.state not in ENDED:
                 self.set_state("ended", self.detail)
         except FlowEnded as end:
+            self.ended_by = end.by
             self.set_state(end.state, end.detail)
         except asyncio.CancelledError:
             self.set_state("ended", "the dashboard stopped")
@@ -162,3 +248,16 @@ class Flow:
                 pass
             except AriError as exc:
                 log.warning("%s %s: destroying bridge %s failed: %s", self.kind, self.id, bridge_id, exc)
+
+
+def _last_request(server: str, channel_id: str, since: float) -> tuple[str, str] | None:
+    from ..models import AuditEntry
+
+    # The workflows' own entries never explain an unexpected ending.
+    entry = (AuditEntry.objects.filter(server=server, channel_id=channel_id, outcome=AuditEntry.Outcome.OK,
+                                       at__gte=datetime.fromtimestamp(since, tz=timezone.utc))
+             .exclude(source="workflow").order_by("-at", "-id").first())
+    if entry is None:
+        return None
+    action = ACTIONS.get(entry.action)
+    return entry.username, (action.label.lower() if action else entry.action.replace("_", " "))

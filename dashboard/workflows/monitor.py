@@ -7,13 +7,15 @@ snoops with whisper=both. Switching modes keeps the supervisor's phone up.
 """
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from ari_bridge import AriError
 from ari_bridge.events import ChannelDestroyed, ChannelStateChange, Dial, StasisEnd
 
 from .causes import DIAL_FAILURES, from_cause
-from .flow import FLOW_ARGS, Flow, FlowEnded
+from .flow import FLOW_ARGS, LIVENESS_SECONDS, RING_BACKSTOP_SECONDS, Flow, FlowEnded
 
 MODES = ("listen", "whisper", "barge")
 _WHISPER = {"listen": "none", "whisper": "out", "barge": "both"}
@@ -55,25 +57,29 @@ class MonitorSession(Flow):
         self.set_state("ringing_supervisor", f"ringing your phone ({self.endpoint})")
         self.audit("monitor.start", channel_id=self.target_id, channel_name=self.target_name,
                    params={"mode": self.mode})
+        ring = settings.MONITOR_RING_SECONDS
+        self.channels.add(self.sup_id)
         try:
             await self.ari.create(endpoint=self.endpoint, app=self.app, app_args=FLOW_ARGS, channel_id=self.sup_id,
                                   variables={"CALLERID(name)": f"Monitor {self.target_caller}"[:80],
                                              "CALLERID(num)": ""})
-            self.channels.add(self.sup_id)
-            await self.ari.dial(self.sup_id, timeout=settings.MONITOR_RING_SECONDS)
+            await self.ari.dial(self.sup_id, timeout=ring + RING_BACKSTOP_SECONDS)
         except AriError as exc:
             raise FlowEnded("failed", f"cannot ring your phone: {exc}") from None
-        await self._wait_supervisor_answer()
-        await self.ari.create_bridge(type="mixing", bridge_id=self.bridge_id, name=f"monitor {self.target_id}")
+        await self._wait_supervisor_answer(ring)
         self.bridges.add(self.bridge_id)
+        await self.ari.create_bridge(type="mixing", bridge_id=self.bridge_id, name=f"monitor {self.target_id}")
         await self._switch(self.mode)
         while True:
-            item = await self.next(lambda e: True)
-            if isinstance(item, tuple):
+            item = await self.next(lambda e: True, timeout=LIVENESS_SECONDS)
+            if item is None:
+                if self.missing(self.target_id, self.sup_id):
+                    raise FlowEnded("ended", "Asterisk no longer has the call")
+            elif isinstance(item, tuple):
                 name, args = item
                 if name == "flow.stop":
                     self.audit("monitor.stop", channel_id=self.target_id, channel_name=self.target_name)
-                    raise FlowEnded("ended", "stopped")
+                    raise self.stopped(item, "ended", "stopped", "stopped")
                 if name == "monitor.mode" and args["mode"] != self.mode:
                     await self._switch(args["mode"])
             elif self._ends(item, self.target_id) and isinstance(item, ChannelDestroyed):
@@ -81,22 +87,26 @@ class MonitorSession(Flow):
                 raise FlowEnded("ended", "the monitored call ended")
             elif self._ends(item, self.sup_id):
                 self.audit("monitor.supervisor_hung_up", channel_id=self.target_id, channel_name=self.target_name)
-                raise FlowEnded("ended", "you hung up")
+                raise await self.leg_ended(item, lambda *_: FlowEnded("ended", "you hung up"))
             elif self._ends(item, self.snoop_id) and isinstance(item, ChannelDestroyed):
                 raise FlowEnded("ended", "Asterisk ended the snoop channel")
 
-    async def _wait_supervisor_answer(self) -> None:
+    async def _wait_supervisor_answer(self, seconds: int) -> None:
+        deadline = time.monotonic() + seconds
         while True:
-            item = await self.next(lambda e: True)
-            if isinstance(item, tuple) and item[0] == "flow.stop":
-                raise FlowEnded("cancelled", "cancelled before your phone answered")
+            item = await self.next(lambda e: True, timeout=max(0.0, deadline - time.monotonic()))
+            if item is None:
+                raise FlowEnded("failed", f"your phone: no answer after {seconds} s")
+            if self.is_stop(item):
+                raise self.stopped(item, "cancelled", "cancelled before your phone answered", "cancelled")
             if isinstance(item, tuple) and item[0] == "monitor.mode":
                 self.mode = item[1]["mode"]  # applied once the phone answers
                 self.engine.changed(self)
             elif isinstance(item, Dial) and item.peer.id == self.sup_id and item.dialstatus in DIAL_FAILURES:
                 raise FlowEnded("failed", f"your phone: {DIAL_FAILURES[item.dialstatus][1]}")
-            elif isinstance(item, ChannelDestroyed) and item.channel.id == self.sup_id:
-                raise FlowEnded("failed", f"your phone: {from_cause(item.cause, item.cause_txt)[1]}")
+            elif self._ends(item, self.sup_id):
+                raise await self.leg_ended(item, lambda cause, text: FlowEnded(
+                    "failed", f"your phone: {from_cause(cause, text)[1]}"))
             elif isinstance(item, ChannelDestroyed) and item.channel.id == self.target_id:
                 raise FlowEnded("ended", "the monitored call ended before your phone answered")
             elif isinstance(item, ChannelStateChange) and item.channel.id == self.sup_id and item.channel.state == "Up":

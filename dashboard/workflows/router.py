@@ -3,13 +3,15 @@ hands a call to the dashboard, which dials the destination, bridges the two legs
 hangups, busy and no-answer back. Every call routed this way is in Stasis, so every button works."""
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 
 from ari_bridge import AriError, Channel
 from ari_bridge.events import ChannelDestroyed, ChannelStateChange, Dial, StasisEnd
 
 from .causes import DIAL_FAILURES, from_cause
-from .flow import FLOW_ARGS, Flow, FlowEnded
+from .flow import FLOW_ARGS, LIVENESS_SECONDS, RING_BACKSTOP_SECONDS, Flow, FlowEnded
 
 
 class RoutedCall(Flow):
@@ -37,18 +39,22 @@ class RoutedCall(Flow):
             await self.ari.answer(caller.id)
         elif caller.state != "Up":
             await self.ari.ring(caller.id)
+        self.channels.add(self.callee_id)
         try:
             await self.ari.create(endpoint=self.target, app=self.app, app_args=FLOW_ARGS, channel_id=self.callee_id,
                                   variables={"CALLERID(name)": caller.caller.name,
                                              "CALLERID(num)": caller.caller.number})
-            self.channels.add(self.callee_id)
-            await self.ari.dial(self.callee_id, caller=caller.id, timeout=self.timeout)
+            await self.ari.dial(self.callee_id, caller=caller.id, timeout=self.timeout + RING_BACKSTOP_SECONDS)
         except AriError as exc:
             await self.hangup(caller.id, "unallocated")
             raise FlowEnded("failed", f"cannot dial {self.target}: {exc}") from None
-        # Ringing: until the callee answers, fails, or the caller gives up.
+        # Ringing: until the callee answers, fails, the caller gives up, or the ring timeout.
+        deadline = time.monotonic() + self.timeout
         while True:
-            item = await self.next(lambda e: True)
+            item = await self.next(lambda e: True, timeout=max(0.0, deadline - time.monotonic()))
+            if item is None:
+                await self.hangup(caller.id, "no_answer")
+                raise FlowEnded("failed", f"no answer after {self.timeout} s")
             if self._ended(item, caller.id):
                 raise FlowEnded("ended", "the caller hung up before the answer")
             if isinstance(item, Dial) and item.peer.id == self.callee_id and item.dialstatus in DIAL_FAILURES:
@@ -69,7 +75,12 @@ class RoutedCall(Flow):
         self.bridges.add(bridge_id)
         await self.ari.add_channel(bridge_id, channel=[caller.id, self.callee_id])
         # Connected: when one leg goes, the other follows.
-        item = await self.next(lambda e: self._ended(e, caller.id) or self._ended(e, self.callee_id))
+        item = None
+        while item is None:
+            item = await self.next(lambda e: self._ended(e, caller.id) or self._ended(e, self.callee_id),
+                                   timeout=LIVENESS_SECONDS)
+            if item is None and self.missing(caller.id, self.callee_id):
+                raise FlowEnded("ended", "Asterisk no longer has the call")
         gone = item.channel.id
         other = self.callee_id if gone == caller.id else caller.id
         cause = item.cause if isinstance(item, ChannelDestroyed) else 16

@@ -18,18 +18,6 @@ const STEPS = [
 ];
 const STEP_RANK = { starting: 0, ringing_agent: 1, dialling: 2, connected: 3 };
 
-/**
- * How far an ended call got, from its outcome: the socket coalesces quick changes, so a call that
- * fails at once may never have been seen ringing or dialling here.
- */
-function reachedFromOutcome(s) {
-  const d = s.detail || "";
-  if (s.state === "failed") return /your phone/.test(d) ? 1 : 2;
-  if (s.state === "ended") return /before the answer/.test(d) ? 2 : 3;
-  if (s.state === "cancelled") return /hung up/.test(d) ? 3 : 1;
-  return 0;
-}
-
 const ctc = $("click-to-call");
 if (ctc) {
   const input = $("ctc-destination");
@@ -59,7 +47,7 @@ if (ctc) {
       input.focus();
       return;
     }
-    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0018"); the rest it judges.
+    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0000"); the rest it judges.
     if (!/^[0-9A-Za-z*#+@._\-\s()/:]+$/.test(destination)) {
       showError("Use digits, letters, * # + @ . _ - only.");
       input.focus();
@@ -98,7 +86,9 @@ if (ctc) {
     // Once the server forgets an ended session, its last known state stays on this page.
     const s = sessions.get(followed.id) || followed.last;
     followed.last = s;
-    followed.reached = Math.max(followed.reached, STEP_RANK[s.state] ?? 0, reachedFromOutcome(s));
+    // `step` is the last step the server saw reached: the socket coalesces quick changes, so a call
+    // that fails at once may never have been seen ringing or dialling here.
+    followed.reached = Math.max(followed.reached, STEP_RANK[s.state] ?? 0, STEP_RANK[s.step] ?? 0);
     const ended = isEnded(s);
     const words = sessionWords(s);
     box.dataset.state = s.state;

@@ -25,8 +25,9 @@ const listeners = new Set();
 
 const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
-/** Whose session this is: "mine", "other" (an admin sees everyone's), or "observed" (an agent told a
- *  supervisor is monitoring their call: a reduced object without owner). */
+/** Whose session this is: "mine", "other" (supervisors and admins get everyone's, for the Sessions
+ *  page), or "observed" (an agent told a supervisor is monitoring their call: a reduced object without
+ *  owner). */
 export function relation(s) {
   if (!("owner" in s)) return "observed";
   return s.owner === me ? "mine" : "other";
@@ -35,13 +36,15 @@ export function relation(s) {
 function outcomeText(s) {
   const d = (s.detail || "").trim();
   if (s.kind === "click_to_call" && s.number && d.startsWith(`${s.number}: `)) return d.slice(s.number.length + 2);
-  return d.replace(/^your phone: /, "your phone — ");
+  return d.replace(/^(your phone|\S+'s phone): /, "$1 — ");
 }
 
 /** {text, tone} of a session's state, in words (never colour alone). */
 export function sessionWords(s) {
   const outcome = outcomeText(s);
   if (s.state === "failed") return { text: outcome ? `Failed: ${outcome}` : "Failed", tone: "danger" };
+  // "ended by admin (continue in dialplan)" says it already; "cancelled", "cancelled by admin" too.
+  if (/^ended\b/i.test(outcome)) return { text: capitalise(outcome), tone: "neutral" };
   if (s.state === "cancelled") {
     // "cancelled", "cancelled before your phone answered", or after the answer "you hung up from the dashboard".
     const text = !outcome || outcome === "cancelled" ? "Cancelled" : /^cancelled\b/i.test(outcome) ? capitalise(outcome) : `Ended: ${outcome}`;
@@ -49,9 +52,11 @@ export function sessionWords(s) {
   }
   if (s.state === "ended") return { text: outcome ? `Ended: ${outcome}` : "Ended", tone: "neutral" };
   if (s.state === "starting") return { text: "Starting…", tone: "warn" };
+  // Someone else's session (the Sessions page): their phone, not yours.
+  const phone = relation(s) === "other" ? `${s.owner}'s phone` : "your phone";
   if (s.kind === "monitor") {
     const observed = relation(s) === "observed";
-    if (s.state === "ringing_supervisor") return { text: observed ? "A supervisor's phone is ringing" : "Ringing your phone", tone: "warn" };
+    if (s.state === "ringing_supervisor") return { text: observed ? "A supervisor's phone is ringing" : `Ringing ${phone}`, tone: "warn" };
     if (s.state === "active") {
       if (observed) {
         return {
@@ -67,7 +72,7 @@ export function sessionWords(s) {
       }[s.mode] || { text: "Active", tone: "ok" };
     }
   } else if (s.kind === "click_to_call") {
-    if (s.state === "ringing_agent") return { text: "Ringing your phone", tone: "warn" };
+    if (s.state === "ringing_agent") return { text: `Ringing ${phone}`, tone: "warn" };
     if (s.state === "dialling") return { text: `Dialling ${s.number || ""}`.trim(), tone: "info" };
     if (s.state === "connected") return { text: "Connected", tone: "ok" };
   }
@@ -360,10 +365,8 @@ function updateCard(card, s, quiet = false) {
   card.stateText.textContent = words.text;
   tickCard(card, s);
 
-  // The sub-line: whose session (an admin sees everyone's) and which phone; the state words already
-  // carry the server's detail.
+  // The sub-line: which phone; the state words already carry the server's detail.
   const bits = [];
-  if (rel === "other") bits.push(`by ${s.owner}`);
   if (s.kind === "monitor" && rel !== "observed" && s.endpoint) bits.push(`on ${s.endpoint}`);
   if (s.kind === "click_to_call" && s.endpoint) bits.push(`from ${s.endpoint}`);
   card.sub.textContent = bits.join(" · ");
@@ -405,8 +408,11 @@ function tickCard(card, s) {
 }
 
 function ordered() {
-  // Newest first; a card never moves once shown (moving a node would drop keyboard focus).
-  return [...store.values()].filter((s) => !dismissed.has(s.id)).sort((a, b) => (b.started || 0) - (a.started || 0));
+  // The user's own sessions (and, when the site tells agents, the monitoring of their calls); everyone's
+  // are on the Sessions page. Newest first; a card never moves once shown (moving a node would drop
+  // keyboard focus).
+  return [...store.values()].filter((s) => !dismissed.has(s.id) && relation(s) !== "other")
+    .sort((a, b) => (b.started || 0) - (a.started || 0));
 }
 
 function nextFocus(id) {

@@ -79,3 +79,23 @@ def test_the_detail_page_shows_the_channel_its_timeline_variables_and_errors(ui)
     expect(error).to_be_hidden()
     expect(page.locator(".toast-success").last).to_have_text(f"Playing to {name}")
     expect(timeline.locator(".ev-type", has_text="PlaybackStarted").first).to_be_visible()
+
+
+def test_a_move_to_an_application_nobody_serves_is_not_reported_as_done(ui):
+    """The issue's case: Asterisk answers 204 to the move, then ApplicationMoveFailed. The page must
+    say it failed, in words, and the audit log must say so too; no "Moved" toast."""
+    alice = ui.pbx.call("PJSIP/alice")
+    ui.pbx.wait_in_app(alice)
+    page = ui.login("noc", path=f"/channels/default/{alice}/")
+    expect(page.locator("#loading-banner")).to_be_hidden()
+    move = page.locator('details[data-action-block="move"]')
+    move.locator("summary").click()
+    move.locator('[data-param="app"]').get_by_role("textbox").fill("dashboard2")
+    move.get_by_role("button", name="Move to app", exact=True).click()
+    expect(page.locator(".toast-error")).to_have_text(
+        "the channel stayed where it was: no application called dashboard2 is connected to Asterisk")
+    expect(page.locator(".toast-success")).to_have_count(0)
+    expect(field(page, "stasis-application")).to_have_text("switchboard")
+    ui.shots.take(page, "move-failed")
+    entries = ui.pbx.admin_api.get("/api/v1/audit", params={"action": "move"}).json()["results"]
+    assert [(e["outcome"], e["status"]) for e in entries if e["channel_id"] == alice] == [("failed", 422)]

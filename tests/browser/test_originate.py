@@ -40,7 +40,7 @@ def test_click_to_call_as_an_agent_rings_their_own_phone(ui):
     def legs():
         channels = ui.pbx.channels()
         mine = [c for c in channels if c["name"].startswith("PJSIP/alice-")]
-        far = [c for c in channels if c["name"].startswith("Local/103@default-") and c["name"].endswith(";1")]
+        far = [c for c in channels if c["name"].startswith("Local/103@from-phones-") and c["name"].endswith(";1")]
         return (mine[0], far[0]) if mine and far else None
 
     agent, far = wait_until(legs, what="both legs of the click-to-call")

@@ -273,6 +273,34 @@ def test_a_busy_destination_fails_in_words(ui):
     assert_nothing_left(ui.pbx, sid)
 
 
+def test_the_demo_numbers_connect_and_a_number_that_goes_nowhere_says_so(ui):
+    """The issue's numbers: an agent's extension and the form's own example reach someone in the demo
+    dial plan, and a number with no extension ends at once in words; nothing is left on the PBX."""
+    pbx = ui.pbx
+    page = ui.login("agent", path="/originate/")
+    field = page.get_by_label("Number or extension")
+    progress = page.locator("#ctc-session")
+    for number in ("1002", "0044207946000"):  # bob's phone, and out through the trunk (answers in 4 s)
+        field.fill(number)
+        page.get_by_role("button", name="Call", exact=True).click()
+        expect(progress.locator("h3")).to_have_text(f"Call to {number}")
+        expect(progress.locator(".ctc-status")).to_have_text("Connected", timeout=15_000)
+        sid = session_id_of(progress)
+        progress.get_by_role("button", name="Hang up").click()
+        expect(progress.locator(".ctc-status")).to_have_text("Ended: you hung up from the dashboard")
+        assert_nothing_left(pbx, sid)
+        wait_until(lambda: pbx.channels() == [], what=f"no channel left after the call to {number}")
+
+    field.fill("*99")
+    page.get_by_role("button", name="Call", exact=True).click()
+    expect(progress.locator("h3")).to_have_text("Call to *99")
+    expect(progress.locator(".ctc-status")).to_have_text("Failed: unknown number (no such extension in from-phones)")
+    expect(progress.locator('[data-step="dialling"]')).to_have_class(re.compile(r"\bis-failed\b"))
+    ui.shots.take(page, "unknown-number", full_page=True)
+    assert_nothing_left(pbx, session_id_of(progress))
+    wait_until(lambda: pbx.channels() == [], what="no channel left after the unknown number")
+
+
 def test_the_detail_page_listens_and_keeps_the_raw_snoop(ui):
     pbx = ui.pbx
     alice, carol = agent_call(pbx, "ui-detail-bridge")

@@ -245,3 +245,29 @@ async def test_connection_state_follows_an_asterisk_restart(live_dashboard, ari,
                      what="the reconnecting state")
     await page.until(lambda p: p.servers["default"]["state"] == "live", timeout=15, what="live again")
     await page.ws.close()
+
+
+async def test_sessions_go_to_their_owner_and_to_those_who_supervise_in_words_for_each(live_dashboard, ari):
+    supervisor = await open_page(live_dashboard, "supervisor")
+    noc = await open_page(live_dashboard, "noc")
+    agent_client = live_dashboard.login("agent")
+    agent = await open_page(live_dashboard, "agent")
+    session = agent_client.post("/api/v1/click-to-call", json={"destination": "100"}).json()
+    sid = session["id"]
+
+    def ended(page):
+        return next((s for m in page.messages if m["type"] == "sessions"
+                     for s in m.get("upsert", m.get("sessions", [])) if s["id"] == sid and s["ended"]), None)
+
+    await agent.until(lambda p: any(s["id"] == sid and s["state"] == "connected" for m in p.messages
+                                    if m["type"] == "sessions" for s in m.get("upsert", [])), what="connected")
+    agent_client.post(f"/api/v1/sessions/{sid}/stop")
+    await agent.until(ended, what="the end, for the owner")
+    await supervisor.until(ended, what="the end, for a supervisor")
+    assert ended(agent)["detail"] == "you hung up from the dashboard"
+    assert ended(supervisor)["detail"] == "agent hung up from the dashboard"
+    assert ended(supervisor)["ended_by"] == "agent" and "detail_others" not in ended(supervisor)
+    await asyncio.sleep(0.3)
+    assert not [m for m in noc.messages if m["type"] == "sessions" and m.get("upsert")], "NOC got someone's session"
+    for page in (supervisor, noc, agent):
+        await page.ws.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
 import httpx
@@ -75,6 +76,26 @@ async def test_two_workers_share_the_live_state_through_redis(production, simula
     for page in (on_first, on_second):
         await page.until(lambda p: p.by_id(channel_id) is None, what="the hangup")
         await page.ws.close()
+
+
+def test_a_failed_move_is_reported_by_a_worker_that_only_sees_the_listener(production, simulator):
+    """The web worker has no ARI event stream of its own: ApplicationMoveFailed reaches it from the
+    `ari_listen` process through Redis, in time to answer the request with the failure."""
+    dashboard, second = production
+    ari = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password))
+    simulator.control("POST", "/_sim/phones/PJSIP/alice", json={"answer_after": 0.05})
+    channel_id = ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
+    noc = dashboard.login("noc", url=second)
+    deadline = time.monotonic() + 10
+    while not [c for c in noc.get("/api/v1/channels").json()["results"] if c["id"] == channel_id and c["app"] == APP]:
+        assert time.monotonic() < deadline, "the call never reached the second worker"
+        time.sleep(0.1)
+    response = noc.post(f"/api/v1/channels/{channel_id}/move", json={"app": "dashboard2"})
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "move_failed"
+    audit = dashboard.login("admin").get("/api/v1/audit", params={"action": "move"}).json()["results"]
+    assert [(e["outcome"], e["status"]) for e in audit if e["channel_id"] == channel_id] == [("failed", 422)]
+    ari.delete(f"/channels/{channel_id}")
 
 
 def test_the_database_really_is_postgresql(production):

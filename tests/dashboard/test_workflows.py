@@ -73,8 +73,102 @@ def test_click_to_call_when_the_agents_phone_does_not_answer(api, pbx, users, se
     agent = api("agent")
     session = agent.post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()
     ended = wait_session(agent, session["id"], "failed", timeout=6)
-    assert "your phone" in ended["detail"] and "no answer" in ended["detail"]
+    assert ended["detail"] == "your phone: no answer after 1 s"
     assert_nothing_left(pbx, session["id"])
+    assert pbx.ari.get("/channels").json() == []
+
+
+def test_click_to_call_to_an_extension_that_does_not_exist_ends_in_words(api, pbx, users, settings):
+    # The case: 1002 dialled in a context that has no such extension. Asterisk hangs the
+    # Local channel up at once; the session must end, say why, and leave nothing behind.
+    settings.CLICK_TO_CALL_CONTEXT = "default"
+    agent = api("agent")
+    session = agent.post("/api/v1/click-to-call", {"destination": "1002"}, format="json").json()
+    ended = wait_session(agent, session["id"], "failed", timeout=8)
+    assert ended["detail"] == "1002: unknown number (no such extension in default)"
+    assert ended["step"] == "dialling"
+    assert_nothing_left(pbx, session["id"])
+    assert pbx.ari.get("/channels").json() == []
+
+
+def test_click_to_call_that_nobody_answers_times_out(api, pbx, users, settings):
+    settings.CLICK_TO_CALL_DEST_RING_SECONDS = 1
+    agent = api("agent")
+    session = agent.post("/api/v1/click-to-call", {"destination": "104"}, format="json").json()  # rings for ever
+    wait_session(agent, session["id"], "dialling")
+    ended = wait_session(agent, session["id"], "failed", timeout=8)
+    assert ended["detail"] == "104: no answer after 1 s"
+    assert_nothing_left(pbx, session["id"])
+    assert pbx.ari.get("/channels").json() == []
+    wait_until(lambda: AuditEntry.objects.filter(action="click_to_call.timeout", username="agent").exists(),
+               message="the timeout audited")
+
+
+def test_a_call_asterisk_lost_without_a_word_ends_the_session(api, pbx, users, simulator, monkeypatch):
+    # An Asterisk restart drops the event stream: no ChannelDestroyed ever comes for the legs.
+    from dashboard.workflows import click_to_call
+
+    monkeypatch.setattr(click_to_call, "LIVENESS_SECONDS", 0.3)
+    agent = api("agent")
+    session = agent.post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()
+    wait_session(agent, session["id"], "connected")
+    simulator.control("POST", "/_sim/restart", json={"down_seconds": 0.2})
+    ended = wait_session(agent, session["id"], "ended", timeout=15)
+    assert ended["detail"] == "Asterisk no longer has the call"
+    assert pbx.ari.get("/channels").json() == []
+
+
+def test_who_ended_a_session_is_named_for_its_owner_and_for_others(api, pbx, users):
+    agent, supervisor, admin = api("agent"), api("supervisor"), api("admin")
+    # The owner hangs up: "you" for them, their name for those who follow everyone's sessions.
+    sid = agent.post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()["id"]
+    wait_session(agent, sid, "connected")
+    agent.post(f"/api/v1/sessions/{sid}/stop")
+    assert wait_session(agent, sid, "cancelled")["detail"] == "you hung up from the dashboard"
+    assert wait_session(supervisor, sid, "cancelled")["detail"] == "agent hung up from the dashboard"
+    assert sessions(agent)[sid]["ended_by"] == "agent"
+    # An admin stops it: named for everyone.
+    sid = agent.post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()["id"]
+    wait_session(agent, sid, "connected")
+    assert admin.post(f"/api/v1/sessions/{sid}/stop").status_code == 200
+    assert wait_session(agent, sid, "cancelled")["detail"] == "hung up by admin"
+    assert wait_session(admin, sid, "cancelled")["detail"] == "hung up by admin"
+    assert sessions(agent)[sid]["ended_by"] == "admin"
+    assert_nothing_left(pbx, sid)
+
+
+def test_a_leg_sent_to_the_dialplan_by_an_admin_is_not_blamed_on_the_agent(api, pbx, users):
+    agent, admin = api("agent"), api("admin")
+    session = agent.post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()
+    sid, (agent_leg, out_leg) = session["id"], session["channels"]
+    wait_session(agent, sid, "connected")
+    response = admin.post(f"/api/v1/channels/{agent_leg}/continue_in_dialplan",
+                          {"context": "default", "extension": "103"}, format="json")
+    assert response.status_code == 204, response.content
+    ended = wait_session(agent, sid, "ended", timeout=8)
+    assert ended["detail"] == "ended by admin (continue in dialplan)" and ended["ended_by"] == "admin"
+    assert wait_session(admin, sid, "ended")["detail"] == "ended by admin (continue in dialplan)"
+    # The agent's phone is where the admin sent it (the session no longer owns it); the rest is gone.
+    wait_until(lambda: pbx.ari.get(f"/channels/{out_leg}").status_code == 404, message="the far leg hung up")
+    moved = pbx.ari.get(f"/channels/{agent_leg}").json()
+    assert moved["dialplan"]["exten"] == "103" and moved["dialplan"]["app_name"] != "Stasis"
+    pbx.ari.delete(f"/channels/{agent_leg}")
+    assert_nothing_left(pbx, sid)
+
+
+def test_everyones_sessions_are_for_supervisors_and_admins_only(api, pbx, users, simulator):
+    simulator.control("POST", "/_sim/phones/PJSIP/alice", json={"answer_after": 30})
+    sid = api("agent").post("/api/v1/click-to-call", {"destination": "100"}, format="json").json()["id"]
+    wait_session(api("agent"), sid, "ringing_agent")
+    for username, sees in (("supervisor", True), ("admin", True), ("noc", False), ("agent2", False)):
+        assert (sid in sessions(api(username))) is sees, username
+    shown = sessions(api("supervisor"))[sid]
+    assert shown["owner"] == "agent" and shown["detail"] == "ringing agent's phone (PJSIP/alice)"
+    assert "detail_others" not in shown
+    # Seeing is not steering: only admins may stop someone else's session.
+    assert api("supervisor").post(f"/api/v1/sessions/{sid}/stop").status_code == 403
+    api("agent").post(f"/api/v1/sessions/{sid}/stop")
+    assert_nothing_left(pbx, sid)
 
 
 def test_click_to_call_can_be_cancelled_while_ringing(api, pbx, users, simulator):
@@ -202,8 +296,22 @@ def test_monitoring_when_the_supervisors_phone_does_not_answer(api, pbx, users, 
     supervisor = api("supervisor")
     sid = supervisor.post("/api/v1/monitor", {"channel": agent_leg}, format="json").json()["id"]
     ended = wait_session(supervisor, sid, "failed", timeout=6)
-    assert "your phone" in ended["detail"]
+    assert ended["detail"] == "your phone: no answer after 1 s"
     assert_nothing_left(pbx, sid, keep={agent_leg})
+
+
+def test_monitoring_a_call_asterisk_lost_without_a_word_ends(api, pbx, users, simulator, monkeypatch):
+    from dashboard.workflows import monitor
+
+    monkeypatch.setattr(monitor, "LIVENESS_SECONDS", 0.3)
+    agent_leg = _agent_call(pbx)
+    supervisor = api("supervisor")
+    sid = supervisor.post("/api/v1/monitor", {"channel": agent_leg}, format="json").json()["id"]
+    wait_session(supervisor, sid, "active")
+    simulator.control("POST", "/_sim/restart", json={"down_seconds": 0.2})
+    ended = wait_session(supervisor, sid, "ended", timeout=15)
+    assert ended["detail"] == "Asterisk no longer has the call"
+    assert pbx.ari.get("/channels").json() == []
 
 
 def test_agents_and_noc_cannot_monitor(api, pbx, users):
@@ -264,7 +372,7 @@ def test_a_snoop_channel_or_a_sessions_own_leg_cannot_be_monitored(api, pbx, use
         assert words in response.json()["message"]
     # Stopping someone else's session is a denial, and audited as one.
     assert api("admin").post(f"/api/v1/sessions/{sid}/stop").status_code == 200  # admins may
-    wait_session(supervisor, sid, "ended")
+    assert wait_session(supervisor, sid, "ended")["detail"] == "stopped by admin"
     sid2 = supervisor.post("/api/v1/monitor", {"channel": agent_leg}, format="json").json()["id"]
     wait_session(supervisor, sid2, "active")
     response = api("agent2").post(f"/api/v1/sessions/{sid2}/stop")

@@ -162,6 +162,25 @@ async def test_record_then_stored(fast):
         assert played.status_code == 201
 
 
+async def test_recording_a_bridged_channel_fails_after_the_201(sim):
+    """res_stasis_recording refuses a channel in a bridge once the command runs: 201, then
+    RecordingFailed with the cause; nothing is stored."""
+    async with EventStream(sim) as events, aclient(sim) as ari:
+        await stasis_channel(ari, events, endpoint="Local/102@default", channel_id="bridged")
+        await ari.post("/bridges", params={"type": "mixing", "bridgeId": "b-rec"})
+        await ari.post("/bridges/b-rec/addChannel", params={"channel": "bridged"})
+        await events.next("ChannelEnteredBridge", channel="bridged")
+        response = await ari.post("/channels/bridged/record", params={"name": "in-bridge", "format": "wav"})
+        assert response.status_code == 201 and response.json()["state"] == "queued"
+        failed = await events.next("RecordingFailed")
+        assert failed["recording"] == {"name": "in-bridge", "format": "wav", "state": "failed",
+                                       "target_uri": "channel:bridged",
+                                       "cause": "Cannot record channel while in bridge"}
+        assert "RecordingStarted" not in [e["type"] for e in events.events]
+        assert error_of(await ari.get("/recordings/live/in-bridge")) == (404, "Recording not found")
+        assert error_of(await ari.get("/recordings/stored/in-bridge")) == (404, "Recording not found")
+
+
 async def test_live_recording_controls(fast):
     async with EventStream(fast) as events, aclient(fast) as ari:
         await stasis_channel(ari, events, channel_id="lr")

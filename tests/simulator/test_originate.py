@@ -292,6 +292,24 @@ async def test_dial_timeout_busy_and_phone(fast):
         assert (await ari.get("/channels/dc")).json()["state"] == "Up"
 
 
+async def test_dial_created_channel_to_a_missing_extension_hangs_it_up(sim):
+    """ARI's dial cannot call a Local channel whose extension does not exist: Asterisk queues a soft
+    hangup on the created channel (res/stasis/control.c, app_control_dial), which leaves the
+    application and is destroyed without a cause, and publishes no Dial. No half stays behind."""
+    async with EventStream(sim) as events, aclient(sim) as ari:
+        await created_channel(ari, events, endpoint="Local/1002@default", channel_id="nx")
+        assert (await ari.post("/channels/nx/dial", params={"timeout": "30"})).status_code == 204
+        half = await events.next("ChannelDestroyed", channel="nx;2")
+        assert half["cause"] == 0
+        request = await events.next("ChannelHangupRequest", channel="nx")
+        assert request["soft"] is True
+        await events.next("StasisEnd", channel="nx")
+        destroyed = await events.next("ChannelDestroyed", channel="nx")
+        assert (destroyed["cause"], destroyed["cause_txt"]) == (0, "Unknown")
+        assert "Dial" not in events.types("nx")
+        assert (await ari.get("/channels")).json() == []
+
+
 HANGUP_REASONS = [("normal", 16), ("busy", 17), ("congestion", 34), ("no_answer", 19), ("timeout", 18),
                   ("rejected", 21), ("unallocated", 1), ("normal_unspecified", 31), ("number_incomplete", 28),
                   ("codec_mismatch", 58), ("interworking", 127), ("failure", 38), ("answered_elsewhere", 26)]
