@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ari_bridge import AriClient, AriError, ChannelNotFound, NotFound
+from ari_bridge import AriClient, AriError, Channel, ChannelNotFound, NotFound
 from ari_bridge.events import Event
 
 if TYPE_CHECKING:
@@ -32,11 +32,11 @@ class FlowEnded(Exception):
 
 
 def event_channel_ids(event: Event) -> list[str]:
-    """Every channel an event is about (Dial names the peer and the caller)."""
+    """Every channel an event is about (Dial names the peer and the caller; PeerStatusChange's peer is no channel)."""
     ids = []
     for attr in ("channel", "peer", "caller"):
         channel = getattr(event, attr, None)
-        if channel is not None:
+        if isinstance(channel, Channel):
             ids.append(channel.id)
     return ids
 
