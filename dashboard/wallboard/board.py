@@ -60,8 +60,10 @@ class Tile:
     answered: float | None = None  # busy/held: when the call shown was answered
     peer_name: str = ""  # the other party of the call shown (untrusted text)
     peer_number: str = ""
-    call: str = ""  # the call shown, the same for every endpoint in it: "<server>:b:<bridge>" or ":c:<channel>"
-    calls: int = 0  # the endpoint's live channels
+    # The endpoint's answered calls, each named the same for every endpoint in it: "<server>:b:<bridge id>"
+    # (bridged), "<server>:c:<channel id>" (not bridged), "<server>:d:<endpoint>" (known from the device state).
+    call_ids: tuple[str, ...] = ()
+    calls: int = 0  # the endpoint's live channels, answered or not
     outgoing: bool = False  # ringing because the phone itself is calling out
     state: str = ""  # ARI's endpoint state: online, offline or unknown
     device: str = ""  # the last device state Asterisk reported since the last (re)connect
@@ -79,7 +81,7 @@ class Tile:
             "id": self.id, "server": self.server, "endpoint": self.endpoint, "status": self.status,
             "since": self.since, "answered": self.answered,
             "peer": {"name": self.peer_name, "number": self.peer_number},
-            "call": self.call, "calls": self.calls, "outgoing": self.outgoing, "state": self.state,
+            "call_ids": list(self.call_ids), "calls": self.calls, "outgoing": self.outgoing, "state": self.state,
             "device": self.device,
         }
 
@@ -106,9 +108,13 @@ def _channel_status(entry: LiveChannel) -> str:
     return BUSY if state == "Busy" else RINGING
 
 
+def _call_id(server: str, entry: LiveChannel) -> str:
+    return f"{server}:b:{min(entry.bridge_ids)}" if entry.bridge_ids else f"{server}:c:{entry.id}"
+
+
 def calls_now(tiles: Iterable[Tile]) -> int:
     """Calls in progress: each call once, however many of its endpoints are on the board."""
-    return len({tile.call for tile in tiles if tile.status in IN_CALL})
+    return len({call for tile in tiles for call in tile.call_ids})
 
 
 class EndpointBoard:
@@ -245,9 +251,10 @@ class EndpointBoard:
             status = _channel_status(main)
             since = self._held_since.get(main.key, now) if status == HELD else main.state_since
             peer = self._peer(main)
-            call = f"{server}:b:{min(main.bridge_ids)}" if main.bridge_ids else f"{server}:c:{main.id}"
+            answered = sorted((e for e in channels.values() if e.channel.state == "Up"), key=lambda e: e is not main)
+            call_ids = tuple(dict.fromkeys(_call_id(server, e) for e in answered))
             return Tile(server, endpoint, status, since, main.state_since if status in IN_CALL else None,
-                        peer.name, peer.number, call, len(channels),
+                        peer.name, peer.number, call_ids, len(channels),
                         status == RINGING and main.channel.state == "Ring", reach.state, reach.device)
         status = _DEVICE_STATUS.get(reach.device) or (IDLE if reach.reachable else OFFLINE)
         if old is None:
@@ -256,8 +263,8 @@ class EndpointBoard:
             since = old.since
         else:
             since = now
-        return Tile(server, endpoint, status, since, None, call=f"{server}:d:{endpoint}", state=reach.state,
-                    device=reach.device)
+        call_ids = (f"{server}:d:{endpoint}",) if status in IN_CALL else ()
+        return Tile(server, endpoint, status, since, None, call_ids=call_ids, state=reach.state, device=reach.device)
 
     def _peer(self, entry: LiveChannel) -> CallerID:
         """Who the endpoint's call is with: the connected line, else whoever shares its bridge, else

@@ -33,7 +33,7 @@ def present(tile: Mapping, person: Person | None) -> dict:
 
 def _unknown(server: str, endpoint: str, person: Person) -> dict:
     tile = {"id": f"{server}:{endpoint}", "server": server, "endpoint": endpoint, "status": OFFLINE, "since": None,
-            "answered": None, "peer": {"name": "", "number": ""}, "call": "", "calls": 0, "outgoing": False,
+            "answered": None, "peer": {"name": "", "number": ""}, "call_ids": [], "calls": 0, "outgoing": False,
             "state": "", "device": ""}
     return {**present(tile, person), "known": False}
 
@@ -65,8 +65,7 @@ def counters(tiles: Iterable[Mapping], now: float) -> dict:
     for tile in tiles:
         status = tile["status"]
         counts[status] += 1
-        if status in IN_CALL:
-            calls.add(tile["call"])
-            if tile["answered"] is not None:
-                longest = max(longest or 0.0, now - tile["answered"])
+        calls.update(tile["call_ids"])
+        if status in IN_CALL and tile["answered"] is not None:
+            longest = max(longest or 0.0, now - tile["answered"])
     return {"calls": len(calls), **counts, "longest_call": None if longest is None else round(longest, 1)}

@@ -43,14 +43,16 @@ const observer = "IntersectionObserver" in window
 // ---------------------------------------------------------------- text of a tile
 
 function phoneText(t) {
-  return t.extension ? `${t.endpoint} · ${t.extension}` : t.endpoint;
+  const parts = [t.endpoint];
+  if (t.extension) parts.push(t.extension);
+  if (t.calls > 1) parts.push(`${t.calls} calls`);
+  return parts.join(" · ");
 }
 
 function statusText(t) {
   if (!t.known) return "Not in Asterisk";
   if (t.status === "ringing" && t.outgoing) return "Calling";
-  const text = STATUS_TEXT[t.status] || t.status;
-  return t.calls > 1 ? `${text} (${t.calls} calls)` : text;
+  return STATUS_TEXT[t.status] || t.status;
 }
 
 function statusTitle(t) {
@@ -84,8 +86,8 @@ function build(id) {
   const node = el("li", { class: "wb-tile", dataset: { id } },
     el("div", { class: "wb-tile-head" }, parts.name, parts.status),
     parts.phone,
-    el("div", { class: "wb-peer" }, parts.peerName, parts.peerNumber),
-    parts.time);
+    parts.peerName,
+    el("div", { class: "wb-tile-foot" }, parts.peerNumber, parts.time));
   observer?.observe(node);
   return { node, parts };
 }
@@ -261,10 +263,8 @@ function renderCounters(now) {
   let longest = null;
   for (const t of shown) {
     if (t.status in counts) counts[t.status] += 1;
-    if (IN_CALL.has(t.status)) {
-      calls.add(t.call);
-      if (t.answered != null) longest = Math.max(longest ?? 0, now - t.answered);
-    }
+    for (const id of t.call_ids) calls.add(id);
+    if (IN_CALL.has(t.status) && t.answered != null) longest = Math.max(longest ?? 0, now - t.answered);
   }
   setCounter("calls", fmtCount(calls.size));
   setCounter("ringing", fmtCount(counts.ringing));

@@ -43,7 +43,7 @@ def test_a_call_rings_is_answered_held_and_ends(dashboard_runtime, simulator, pb
     busy = wait_tile(rt, "PJSIP/carol", lambda t: t["status"] == "busy", "on a call")
     assert busy["peer"] == {"name": "Harbour Logistics", "number": "+442079460321"}
     assert busy["answered"] >= ringing["since"] and busy["since"] == busy["answered"]
-    assert busy["call"] == f"default:c:{call}" and busy["device"] == "INUSE"
+    assert busy["call_ids"] == [f"default:c:{call}"] and busy["device"] == "INUSE"
 
     simulator.control("POST", "/_sim/phones/PJSIP/carol/hold")
     held = wait_tile(rt, "PJSIP/carol", lambda t: t["status"] == "held", "on hold")
@@ -69,8 +69,8 @@ def test_two_phones_in_one_bridge_are_one_call(dashboard_runtime, pbx):
     bob = pbx.call_in_app("PJSIP/bob")
     assert pbx.ari.post("/bridges", params={"bridgeId": "wb-bridge"}).status_code == 200
     assert pbx.ari.post("/bridges/wb-bridge/addChannel", params={"channel": f"{alice},{bob}"}).status_code == 204
-    on_alice = wait_tile(rt, "PJSIP/alice", lambda t: t["call"] == "default:b:wb-bridge", "in the bridge")
-    on_bob = wait_tile(rt, "PJSIP/bob", lambda t: t["call"] == "default:b:wb-bridge", "in the bridge")
+    on_alice = wait_tile(rt, "PJSIP/alice", lambda t: t["call_ids"] == ["default:b:wb-bridge"], "in the bridge")
+    on_bob = wait_tile(rt, "PJSIP/bob", lambda t: t["call_ids"] == ["default:b:wb-bridge"], "in the bridge")
     # No connected line was set: each sees who shares its bridge.
     assert on_alice["peer"] == {"name": "Bob", "number": "1002"}
     assert on_bob["peer"] == {"name": "Alice", "number": "1001"}
