@@ -106,7 +106,11 @@ function paint(entry, now) {
   setText(parts.phone, phoneText(t));
   setText(parts.peerName, t.peer?.name || "");
   setText(parts.peerNumber, t.peer?.number || "");
-  parts.time.textContent = durationText(t, now);
+  setTime(parts.time, durationText(t, now));
+}
+
+function setTime(node, text) {
+  if (node.textContent !== text) node.textContent = text;
 }
 
 // ---------------------------------------------------------------- filters (kept in the URL for a wall TV)
@@ -223,23 +227,38 @@ function schedule() {
 
 const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
 
+// A frame paints at most this many changed tiles, those on screen first: when a thousand phones change
+// at once, the style and layout work spreads over a few frames instead of one long task.
+const TILES_PER_FRAME = 150;
+
+function update(entry, now) {
+  paint(entry, now);
+  const shown = matches(entry.t);
+  if (shown !== entry.shown) {
+    entry.shown = shown;
+    entry.node.hidden = !shown;
+  }
+}
+
 function render() {
   frame = 0;
   const now = serverNow();
   if (refilter) {
     for (const entry of tiles.values()) dirty.add(entry.t.id);
   }
-  for (const id of dirty) {
-    const entry = tiles.get(id);
-    if (!entry) continue;
-    paint(entry, now);
-    const shown = matches(entry.t);
-    if (shown !== entry.shown) {
-      entry.shown = shown;
-      entry.node.hidden = !shown;
+  let budget = TILES_PER_FRAME;
+  for (const visibleFirst of [true, false]) {
+    for (const id of dirty) {
+      if (!budget) break;
+      const entry = tiles.get(id);
+      if (entry && visibleFirst && !onScreen.has(entry)) continue;
+      dirty.delete(id);
+      if (entry) {
+        update(entry, now);
+        budget -= 1;
+      }
     }
   }
-  dirty.clear();
   if (reorder) {
     syncGroups();
     const ordered = [...tiles.values()].sort((a, b) => collator.compare(a.t.name, b.t.name) || (a.t.id < b.t.id ? -1 : 1));
@@ -250,6 +269,7 @@ function render() {
   reorder = refilter = false;
   renderCounters(now);
   if (chartDirty) renderChart(now);
+  if (dirty.size) schedule();
 }
 
 function shownTiles() {
@@ -295,7 +315,7 @@ setInterval(() => {
   const now = serverNow();
   const visible = observer ? onScreen : tiles.values();
   for (const entry of visible) {
-    if (entry.shown) entry.parts.time.textContent = durationText(entry.t, now);
+    if (entry.shown) setTime(entry.parts.time, durationText(entry.t, now));
   }
   renderCounters(now);
   ticks += 1;
