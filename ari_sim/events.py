@@ -15,10 +15,10 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from .state import Bridge, Channel, LiveRecording, Playback, cause_text
+from .timefmt import ast_time
 
 if TYPE_CHECKING:  # pragma: no cover
     from .phones import Endpoint
-from .timefmt import ast_time
 
 _TEXT = WSMsgType.TEXT
 _PRESENTATION = "Presentation Allowed, Not Screened"

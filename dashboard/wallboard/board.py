@@ -36,7 +36,6 @@ Key = tuple[str, str]  # (server, "PJSIP/alice")
 ChannelKey = tuple[str, str]  # (server, channel id)
 
 IDLE, RINGING, BUSY, HELD, OFFLINE = "idle", "ringing", "busy", "held", "offline"
-STATUSES = (IDLE, RINGING, BUSY, HELD, OFFLINE)
 IN_CALL = frozenset({BUSY, HELD})
 # Which of several calls of one phone the tile shows: one being talked on, then one on hold, then one ringing.
 _RANK = {BUSY: 3, HELD: 2, RINGING: 1}
@@ -67,10 +66,6 @@ class Tile:
     outgoing: bool = False  # ringing because the phone itself is calling out
     state: str = ""  # ARI's endpoint state: online, offline or unknown
     device: str = ""  # the last device state Asterisk reported since the last (re)connect
-
-    @property
-    def key(self) -> Key:
-        return (self.server, self.endpoint)
 
     @property
     def id(self) -> str:
@@ -112,11 +107,6 @@ def _call_id(server: str, entry: LiveChannel) -> str:
     return f"{server}:b:{min(entry.bridge_ids)}" if entry.bridge_ids else f"{server}:c:{entry.id}"
 
 
-def calls_now(tiles: Iterable[Tile]) -> int:
-    """Calls in progress: each call once, however many of its endpoints are on the board."""
-    return len({call for tile in tiles for call in tile.call_ids})
-
-
 class EndpointBoard:
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
@@ -133,7 +123,8 @@ class EndpointBoard:
         return list(self._tiles.values())
 
     def calls_now(self) -> int:
-        return calls_now(self._tiles.values())
+        """Calls in progress: each call once, however many of its endpoints are on the board."""
+        return len({call for tile in self._tiles.values() for call in tile.call_ids})
 
     # ------------------------------------------------------------------- inputs
     def set_endpoints(self, server: str, endpoints: Iterable[Endpoint]) -> None:

@@ -1,7 +1,8 @@
 // The wallboard: one tile per person/phone, live over /ws/wallboard/ (common.js's socket, boot.ws_url).
 // Messages: board (every tile + the history), tiles (upsert/remove/points), connection.
-// Many tiles may change at once: changes are only recorded when they arrive and the DOM is touched once
-// per animation frame, only where a value changed; durations tick once a second, only on tiles on screen.
+// Many tiles may change at once: changes are only recorded when they arrive; each animation frame paints
+// a bounded number of changed tiles (on screen first), only where a value changed; durations tick once a
+// second, only on tiles on screen.
 // Names and callers are untrusted text: rendered with textContent, never as HTML.
 import { el, fmtCount, fmtDuration, live, serverNow } from "./common.js";
 import { drawChart } from "./wallboard-chart.js";
@@ -92,9 +93,10 @@ function build(id) {
   return { node, parts };
 }
 
-function setText(node, text, title = text) {
+/** Set a text (and its tooltip: the full text of a value cut with an ellipsis) only if it changed. */
+function setText(node, text, title) {
   if (node.textContent !== text) node.textContent = text;
-  if (node.title !== title) node.title = title;
+  if (title !== undefined && node.title !== title) node.title = title;
 }
 
 function paint(entry, now) {
@@ -103,14 +105,10 @@ function paint(entry, now) {
   if (node.dataset.known !== String(t.known)) node.dataset.known = String(t.known);
   setText(parts.name, t.name, t.user && t.user !== t.name ? `${t.name} (${t.user})` : t.name);
   setText(parts.status, statusText(t), statusTitle(t));
-  setText(parts.phone, phoneText(t));
-  setText(parts.peerName, t.peer?.name || "");
-  setText(parts.peerNumber, t.peer?.number || "");
-  setTime(parts.time, durationText(t, now));
-}
-
-function setTime(node, text) {
-  if (node.textContent !== text) node.textContent = text;
+  setText(parts.phone, phoneText(t), phoneText(t));
+  setText(parts.peerName, t.peer?.name || "", t.peer?.name || "");
+  setText(parts.peerNumber, t.peer?.number || "", t.peer?.number || "");
+  setText(parts.time, durationText(t, now));
 }
 
 // ---------------------------------------------------------------- filters (kept in the URL for a wall TV)
@@ -121,18 +119,19 @@ function readFilter() {
   textInput.value = params.get("q") || "";
 }
 
-function writeFilter() {
+/** Keep view settings in the address (an empty value removes its parameter). */
+function setParams(changes) {
   const params = new URLSearchParams(location.search);
-  for (const [key, value] of [["q", textInput.value.trim()], ["group", groupSelect.value]]) {
+  for (const [key, value] of Object.entries(changes)) {
     if (value) params.set(key, value);
     else params.delete(key);
   }
   const query = params.toString();
-  replaceUrl(`${location.pathname}${query ? `?${query}` : ""}`);
+  window.history.replaceState(null, "", `${location.pathname}${query ? `?${query}` : ""}`);
 }
 
-function replaceUrl(url) {
-  window.history.replaceState(null, "", url);
+function writeFilter() {
+  setParams({ q: textInput.value.trim(), group: groupSelect.value });
 }
 
 function matches(t) {
@@ -315,7 +314,7 @@ setInterval(() => {
   const now = serverNow();
   const visible = observer ? onScreen : tiles.values();
   for (const entry of visible) {
-    if (entry.shown) setTime(entry.parts.time, durationText(entry.t, now));
+    if (entry.shown) setText(entry.parts.time, durationText(entry.t, now));
   }
   renderCounters(now);
   ticks += 1;
@@ -331,11 +330,7 @@ function setTv(on) {
   document.body.classList.toggle("wb-tv", on);
   tvButton.setAttribute("aria-pressed", String(on));
   tvButton.textContent = on ? "Leave full screen" : "Full screen";
-  const params = new URLSearchParams(location.search);
-  if (on) params.set("tv", "1");
-  else params.delete("tv");
-  const query = params.toString();
-  replaceUrl(`${location.pathname}${query ? `?${query}` : ""}`);
+  setParams({ tv: on ? "1" : "" });
 }
 
 tvButton.addEventListener("click", async () => {
