@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,9 @@ def _phase(page: Worker, sim: Simulator, name: str, requests: list, status: str,
            count: int) -> dict[str, Any]:
     page.ask({"cmd": "measure"})
     started = time.monotonic()
-    answers = asyncio.run(_requests(sim, requests))
+    # A loop of its own, in a thread: the caller's thread may run one already (Playwright's, under pytest).
+    with ThreadPoolExecutor(1) as pool:
+        answers = pool.submit(asyncio.run, _requests(sim, requests)).result()
     sent_s = time.monotonic() - started
     seen = page.ask({"cmd": "wait", "status": status, "count": count, "gone": gone, "timeout": 120}, timeout=150)
     shown_s = time.monotonic() - started
