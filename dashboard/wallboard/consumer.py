@@ -61,8 +61,9 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         await self.replica.wait_ready(READY_TIMEOUT)
         self.people = await database_sync_to_async(people_mod.people)()
         await self.send(_dumps({"type": "hello", "servers": self.replica.servers, "now": time.time()}))
-        await self._send_board()
+        # Listen before the board is read: a change that lands while it is sent follows it.
         self.replica.listeners.add(self)
+        await self._send_board()
         self.sender = asyncio.create_task(self._sender())
 
     async def disconnect(self, code):
