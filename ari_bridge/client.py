@@ -46,7 +46,9 @@ externalMedia          external_media()            POST /channels/externalMedia
 =====================  ==========================  ==================================
 
 Also: list_bridges, create_bridge, get_bridge, add_channel, remove_channel, destroy_bridge,
-get_playback, stop_playback, get_live_recording, asterisk_info, ping.
+get_playback, stop_playback, get_live_recording, asterisk_info, ping, and the endpoints:
+list_endpoints (GET /endpoints), list_endpoints_by_tech (GET /endpoints/{tech}),
+get_endpoint (GET /endpoints/{tech}/{resource}).
 """
 from __future__ import annotations
 
@@ -66,12 +68,14 @@ from .models import (
     AsteriskPing,
     Bridge,
     Channel,
+    Endpoint,
     LiveRecording,
     Playback,
     RTPstat,
     Variable,
     bridge_from_json,
     channel_from_json,
+    endpoint_from_json,
     playback_from_json,
     recording_from_json,
 )
@@ -96,6 +100,8 @@ _PARSERS: dict[str, Any] = {
     "bridges": lambda body: [bridge_from_json(b) for b in body],
     "asterisk_info": AsteriskInfo.from_json,
     "ping": AsteriskPing.from_json,
+    "endpoint": endpoint_from_json,
+    "endpoints": lambda body: [endpoint_from_json(e) for e in body],
 }
 
 
@@ -531,6 +537,20 @@ class AriClient:
 
     async def get_live_recording(self, name: str) -> LiveRecording:
         return await self._call("get_live_recording", name=name)  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------- endpoints
+    async def list_endpoints(self) -> builtins.list[Endpoint]:
+        return await self._call("list_endpoints")  # type: ignore[no-any-return]
+
+    async def list_endpoints_by_tech(self, technology: str) -> builtins.list[Endpoint]:
+        """Raises ``EndpointNotFound`` for a technology that has no endpoint."""
+        return await self._call("list_endpoints_by_tech", technology=technology)  # type: ignore[no-any-return]
+
+    async def get_endpoint(self, technology: str, resource: str) -> Endpoint:
+        """``get_endpoint("PJSIP", "alice")``; raises ``EndpointNotFound``."""
+        return await self._call(  # type: ignore[no-any-return]
+            "get_endpoint", technology=technology, resource=resource
+        )
 
     async def asterisk_info(self) -> AsteriskInfo:
         return await self._call("asterisk_info")  # type: ignore[no-any-return]

@@ -91,6 +91,13 @@ class ChannelNotFound(NotFound):
         return "the channel is gone"
 
 
+class EndpointNotFound(NotFound):
+    code = "endpoint_not_found"
+
+    def human(self) -> str:
+        return "Asterisk does not know that endpoint"
+
+
 class Conflict(AriError):
     code = "conflict"
 
@@ -218,7 +225,7 @@ def error_for(
         cls = Forbidden
     elif status == 404:
         on_channel = path.startswith("/channels/") and ("channel" in lowered or not message)
-        cls = ChannelNotFound if on_channel else NotFound
+        cls = ChannelNotFound if on_channel else EndpointNotFound if path.startswith("/endpoints/") else NotFound
     elif status == 409:
         if "not in stasis" in lowered or "not in a stasis" in lowered:
             cls = NotInStasis

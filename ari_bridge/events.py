@@ -17,10 +17,16 @@ from ._fast import fast_constructor
 from .models import (
     Bridge,
     Channel,
+    DeviceState,
+    Endpoint,
     LiveRecording,
+    Peer,
     Playback,
     bridge_from_json,
     channel_from_json,
+    device_state_from_json,
+    endpoint_from_json,
+    peer_from_json,
     playback_from_json,
     recording_from_json,
 )
@@ -192,8 +198,31 @@ class ApplicationMoveFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceStateChanged(Event):
+    """Sent only to applications subscribed to everything (``subscribeAll``)."""
+
+    device_state: DeviceState
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStateChange(Event):
+    """An endpoint's snapshot changed (online/offline, a channel came or went). Asterisk sends it
+    only to applications subscribed to that endpoint: ``subscribeAll`` does not bring it."""
+
+    endpoint: Endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class PeerStatusChange(Event):
+    """A peer registered, became reachable or stopped being so (subscribeAll brings it)."""
+
+    endpoint: Endpoint
+    peer: Peer
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownEvent(Event):
-    """Any other event (DeviceStateChanged, ChannelTalkingStarted...), kept raw.
+    """Any other event (ChannelTalkingStarted, ContactStatusChange...), kept raw.
 
     ``channel`` is the channel snapshot when the event carries one, so that the registry can
     still follow the channel.
@@ -209,6 +238,9 @@ _ENV = {
     "P": playback_from_json,
     "R": recording_from_json,
     "B": bridge_from_json,
+    "E": endpoint_from_json,
+    "D": device_state_from_json,
+    "Peer": peer_from_json,
 }
 
 
@@ -274,13 +306,13 @@ _BUILDERS: dict[str, Callable[..., Event]] = {
         ApplicationMoveFailed, channel=_CHANNEL, destination="d.get('destination', '')",
         args="tuple(d.get('args') or ())",
     ),
+    "DeviceStateChanged": _parser(DeviceStateChanged, device_state="D(d['device_state'])"),
+    "EndpointStateChange": _parser(EndpointStateChange, endpoint="E(d['endpoint'])"),
+    "PeerStatusChange": _parser(PeerStatusChange, endpoint="E(d['endpoint'])", peer="Peer(d['peer'])"),
 }
 _n_unknown = fast_constructor(UnknownEvent)
 
 EVENT_TYPES: frozenset[str] = frozenset(_BUILDERS)  # the types parsed into their own class
-# The most frequent event the registry does not follow: straight to UnknownEvent, no lookup
-# for a channel it never has.
-_BUILDERS["DeviceStateChanged"] = _parser(UnknownEvent, channel="None", raw="d")
 
 
 def _unknown(kind: str, app: str, ts: str, ast_id: Any, data: Json) -> UnknownEvent:

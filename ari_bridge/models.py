@@ -486,3 +486,66 @@ class AsteriskPing(Model):
             ping=data.get("ping", ""),
             timestamp=data.get("timestamp", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint(Model):
+    """A phone, trunk or other device Asterisk knows (``GET /endpoints``, ``EndpointStateChange``).
+
+    ``state`` is "online", "offline" or "unknown" (optional in the spec: None when absent);
+    ``channel_ids`` are the ids of the channels it has now."""
+
+    technology: str
+    resource: str
+    state: str | None = None
+    channel_ids: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """``PJSIP/alice``: how dial strings, channel names and device states name it."""
+        return f"{self.technology}/{self.resource}"
+
+    @classmethod
+    def from_json(cls, data: Json) -> Endpoint:
+        return endpoint_from_json(data)
+
+
+_new_endpoint = fast_constructor(Endpoint)
+
+
+def endpoint_from_json(data: Json) -> Endpoint:
+    return _new_endpoint(data["technology"], data["resource"], data.get("state"),
+                         tuple(data.get("channel_ids") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceState(Model):
+    """A device's state as ``DeviceStateChanged`` reports it: ``name`` like ``PJSIP/alice``,
+    ``state`` one of UNKNOWN NOT_INUSE INUSE BUSY INVALID UNAVAILABLE RINGING RINGINUSE ONHOLD."""
+
+    name: str
+    state: str
+
+
+_new_device_state = fast_constructor(DeviceState)
+
+
+def device_state_from_json(data: Json) -> DeviceState:
+    return _new_device_state(data["name"], data["state"])
+
+
+@dataclass(frozen=True, slots=True)
+class Peer(Model):
+    """A peer's registration or reachability (``PeerStatusChange``); ``peer_status`` depends on the
+    technology: PJSIP says Reachable / Unreachable, chan_sip Registered / Unregistered / Lagged..."""
+
+    peer_status: str
+    cause: str | None = None
+    address: str | None = None
+    port: str | None = None
+    time: str | None = None
+
+
+def peer_from_json(data: Json) -> Peer:
+    get = data.get
+    return Peer(data["peer_status"], get("cause"), get("address"), get("port"), get("time"))

@@ -3,7 +3,7 @@
 One table, read by the client (to build requests), by validation (to check them first) and
 by the docs. Parameter names: ``name`` is the Python keyword, ``ari`` the name on the wire.
 Parameter kinds (checked in ``validation``): str, int, bool, choice, id, endpoint, media,
-dtmf, variables, recording, channels.
+dtmf, variables, recording, channels, technology, segment.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Literal
 
 Where = Literal["path", "query", "body"]
 Returns = Literal["none", "channel", "channels", "playback", "recording", "variable", "rtpstat",
-                  "bridge", "bridges", "asterisk_info", "ping"]
+                  "bridge", "bridges", "asterisk_info", "ping", "endpoint", "endpoints"]
 
 HANGUP_REASONS = (
     "normal", "busy", "congestion", "no_answer", "timeout", "rejected", "unallocated",
@@ -101,6 +101,7 @@ _SNOOP = (
 )
 _DIRECTION = Param("direction", "direction", "choice", choices=MUTE_DIRECTIONS, default="both")
 _BRIDGE = _path_id("bridge_id", "bridgeId")
+_TECH = Param("technology", "tech", "technology", required=True, where="path")
 
 
 def _on_channel(name: str, method: str, suffix: str, *params: Param, spec: str, summary: str,
@@ -226,6 +227,13 @@ OPERATIONS: dict[str, Operation] = {
                   (_path_id("playback_id", "playbackId"),), "none", "Stop a playback."),
         Operation("get_live_recording", "GET", "/recordings/live/{recordingName}",
                   (_path_id("name", "recordingName"),), "recording", "Live recording details."),
+        # The wallboard's phones: endpoints and their state.
+        Operation("list_endpoints", "GET", "/endpoints", (), "endpoints", "List all endpoints."),
+        Operation("list_endpoints_by_tech", "GET", "/endpoints/{tech}", (_TECH,), "endpoints",
+                  "List the endpoints of one technology."),
+        Operation("get_endpoint", "GET", "/endpoints/{tech}/{resource}",
+                  (_TECH, Param("resource", "resource", "segment", required=True, where="path")),
+                  "endpoint", "Details of one endpoint."),
         Operation("asterisk_info", "GET", "/asterisk/info", (), "asterisk_info", "Asterisk's info."),
         Operation("ping", "GET", "/asterisk/ping", (), "ping", "Ping Asterisk."),
     )

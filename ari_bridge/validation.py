@@ -166,6 +166,22 @@ def _channels(param: Param, value: Any) -> str:
     return ",".join(items)
 
 
+def _segment(param: Param, value: Any) -> str:
+    text = _text(param, value)
+    if not text.strip():
+        raise _fail(param, "must not be empty")
+    if text in (".", ".."):
+        raise _fail(param, "cannot be '.' or '..'")
+    return text
+
+
+def _technology(param: Param, value: Any) -> str:
+    text = _segment(param, value)
+    if "/" in text or text != text.strip():
+        raise _fail(param, "must be a technology name such as PJSIP, without '/' or spaces")
+    return text
+
+
 def _bridge_type(param: Param, value: Any) -> str:
     items = _items(param, value)
     for item in items:
@@ -187,6 +203,8 @@ _KINDS = {
     "recording": _recording,
     "channels": _channels,
     "bridge_type": _bridge_type,
+    "segment": _segment,
+    "technology": _technology,
 }
 
 

@@ -23,6 +23,8 @@ def parse_args(argv: list[str] | None = None) -> SimConfig:
     parser.add_argument("--route-app", default="switchboard",
                         help="the dashboard's call-routing Stasis app the demo contexts dial through "
                              "(default switchboard, the dashboard's ARI_APP)")
+    parser.add_argument("--phones", type=int, default=0,
+                        help="this many more desk phones, PJSIP/phone0001 <40001> and on (default 0)")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="multiply every simulated delay (0.1 runs ten times faster)")
     parser.add_argument("--allowed-origin", action="append", default=None,
@@ -34,11 +36,13 @@ def parse_args(argv: list[str] | None = None) -> SimConfig:
         parser.error("--time-scale must be > 0")
     if args.max_channels < 0:
         parser.error("--max-channels must be >= 0")
+    if args.phones < 0:
+        parser.error("--phones must be >= 0")
     if not args.route_app or "," in args.route_app:
         parser.error("--route-app must be an application name")
     config = SimConfig(host=args.host, port=args.port, username=args.user, password=args.password,
                        calls_per_second=args.calls_per_second, seed=args.seed, time_scale=args.time_scale,
-                       max_channels=args.max_channels, route_app=args.route_app)
+                       max_channels=args.max_channels, route_app=args.route_app, phones=args.phones)
     if args.allowed_origin:
         config.allowed_origins = tuple(args.allowed_origin)
     return config

@@ -21,6 +21,8 @@ class SimConfig:
     route_app: str = "switchboard"
     # Demo traffic places no call while this many channels exist.
     max_channels: int = 10_000
+    # Desk phones besides the demo office's: PJSIP/phone0001 ... (ari_sim/phones.py).
+    phones: int = 0
     asterisk_id: str = "02:fc:00:00:00:01"
     version: str = "20-git-516d2c60"
     extra: dict = field(default_factory=dict)

@@ -201,8 +201,7 @@ class ControlApi:
         before = endpoint.state()
         endpoint.behaviour.update(await _body(request))
         if endpoint.state() != before:
-            # A phone going offline or coming back is an endpoint state change on Asterisk.
-            self.sim.bus.endpoint_state(endpoint.to_json(), endpoint.key)
+            self.sim.pbx.reachability_changed(endpoint)
         return ok(self._phone_json(endpoint))
 
     @_guard

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import orjson
 from aiohttp import WSMsgType, web
 
 from .state import Bridge, Channel, LiveRecording, Playback, cause_text
 from .timefmt import ast_time
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .phones import Endpoint
 
 _TEXT = WSMsgType.TEXT
 _PRESENTATION = "Presentation Allowed, Not Screened"
@@ -106,6 +109,8 @@ class EventBus:
         self.asterisk_id = asterisk_id
         self.apps: dict[str, Application] = {}
         self.all_apps: set[str] = set()
+        # Endpoint key ("PJSIP/alice") -> apps subscribed to it (never a subscribeAll app).
+        self.endpoint_watchers: dict[str, set[str]] = {}
         self.sockets: set[EventSocket] = set()
         self.published = 0
 
@@ -127,6 +132,7 @@ class EventBus:
             if old is not None:
                 app.channels = old.channels
                 app.bridges = old.bridges
+                app.endpoints = old.endpoints
             self.apps[name] = app
             if name not in socket.apps:
                 socket.apps.append(name)
@@ -142,6 +148,8 @@ class EventBus:
             if app is not None and app.socket is socket:
                 del self.apps[name]
                 self.all_apps.discard(name)
+                for key in app.endpoints:
+                    self.endpoint_watchers.get(key, set()).discard(name)
         socket.apps = []
 
     def drop_all(self) -> None:
@@ -172,6 +180,28 @@ class EventBus:
             app = self.apps.get(name)
             if app is not None:
                 app.channels.discard(channel.id)
+
+    def subscribe_endpoint(self, name: str, endpoint: "Endpoint") -> None:
+        """An endpoint subscription forwards the endpoint's topic, which carries its snapshots and
+        its channels' messages. A subscribeAll app is left as it is: Asterisk does not subscribe
+        an app that is subscribed to all endpoints again."""
+        app = self.apps.get(name)
+        if app is None or app.subscribe_all:
+            return
+        app.endpoints.add(endpoint.key)
+        self.endpoint_watchers.setdefault(endpoint.key, set()).add(name)
+        for channel in endpoint.live_channels():
+            channel.subscribers.add(name)
+
+    def unsubscribe_endpoint(self, name: str, endpoint: "Endpoint") -> None:
+        app = self.apps.get(name)
+        if app is None:
+            return
+        app.endpoints.discard(endpoint.key)
+        self.endpoint_watchers.get(endpoint.key, set()).discard(name)
+        for channel in endpoint.live_channels():
+            if channel.id not in app.channels:
+                channel.subscribers.discard(name)
 
     def subscribe_bridge(self, name: str, bridge: Bridge) -> None:
         app = self.apps.get(name)
@@ -344,13 +374,22 @@ class EventBus:
             app.socket.send(orjson.dumps(body))
             self.published += 1
 
-    def endpoint_state(self, endpoint_json: dict, key: str) -> None:
+    def endpoint_state(self, endpoint: "Endpoint") -> None:
+        """The endpoint's snapshot changed: only apps subscribed to the endpoint hear it (Asterisk's
+        subscribeAll routes the endpoints' state and contact messages, not their snapshots)."""
+        watchers = self.endpoint_watchers.get(endpoint.key)
+        if not watchers:
+            return
+        body = {"type": "EndpointStateChange", "timestamp": ast_time(), "endpoint": endpoint.to_json(),
+                "asterisk_id": self.asterisk_id}
+        self.publish(body, watchers)
+
+    def peer_status(self, endpoint: "Endpoint", peer_status: str) -> None:
         if not self.apps:
             return
-        body = {"type": "EndpointStateChange", "timestamp": ast_time(), "endpoint": endpoint_json,
-                "asterisk_id": self.asterisk_id}
-        watching = {name for name, app in self.apps.items() if key in app.endpoints}
-        self.publish(body, self._recipients(watching))
+        body = {"type": "PeerStatusChange", "timestamp": ast_time(), "endpoint": endpoint.to_json(),
+                "peer": {"peer_status": peer_status}, "asterisk_id": self.asterisk_id}
+        self.publish(body, self._recipients(self.endpoint_watchers.get(endpoint.key, set())))
 
     def user_event(self, name: str, app_name: str, userevent: dict, channel: Channel | None = None,
                    bridge: Bridge | None = None) -> None:

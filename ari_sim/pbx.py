@@ -55,7 +55,7 @@ class Pbx:
         self.bus = bus
         self.loop = asyncio.get_running_loop()
         self.scale = config.time_scale
-        self.phones = Phones()
+        self.phones = Phones(extra=config.phones)
         self.dialplan = Dialplan(self, seed=config.seed)
         self.stasis = StasisEngine(self)
         self.media = Media(self)
@@ -199,6 +199,12 @@ class Pbx:
         channel.endpoint = endpoint
         self.channels[uniqueid] = channel
         endpoint.add_channel(channel)
+        # Asterisk adds the channel to its endpoint (a new endpoint snapshot; the channel's topic now
+        # forwards to the endpoint's) before it announces the channel.
+        watchers = self.bus.endpoint_watchers.get(endpoint.key)
+        if watchers:
+            channel.subscribers |= watchers
+            self.bus.endpoint_state(endpoint)
         self.bus.channel_event("ChannelCreated", channel)
         return channel
 
@@ -320,7 +326,9 @@ class Pbx:
                 if new:
                     counts[new] += 1
                 channel.extra["device"] = new
-        if counts["INUSE"] > 0:
+        if endpoint.behaviour.offline:
+            state = "UNAVAILABLE"  # chan_pjsip's device state of an endpoint with no reachable contact
+        elif counts["INUSE"] > 0:
             state = "INUSE"
         elif counts["ONHOLD"] > 0:
             state = "ONHOLD"
@@ -331,6 +339,13 @@ class Pbx:
         if state != endpoint.device_state:
             endpoint.device_state = state
             self.bus.device_state(endpoint.key, state)
+
+    def reachability_changed(self, endpoint: Endpoint) -> None:
+        """A phone went offline or came back, in res_pjsip's order: the endpoint's new state, the
+        peer status, then the device state recomputed."""
+        self.bus.endpoint_state(endpoint)
+        self.bus.peer_status(endpoint, "Unreachable" if endpoint.behaviour.offline else "Reachable")
+        self.update_device(endpoint)
 
     # --- originate / create / dial ------------------------------------------------------------
 
@@ -815,6 +830,7 @@ class Pbx:
             self.bus.device_state(channel.device, "INVALID")
         if channel.endpoint is not None:
             channel.endpoint.remove_channel(channel)
+            self.bus.endpoint_state(channel.endpoint)
             self.update_device(channel.endpoint, channel)
         elif channel.half and channel.answered_at is not None:
             self.bus.device_state(channel.device, "NOT_INUSE")

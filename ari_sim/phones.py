@@ -144,15 +144,22 @@ def _default_behaviour(technology: str, resource: str) -> PhoneBehaviour:
     return PhoneBehaviour()
 
 
+def extra_phones(count: int) -> list[tuple[str, str, str, str]]:
+    """`--phones N`: N more desk phones, PJSIP/phone0001 "Phone 1" <40001> and so on (a big office
+    for the wallboard's benchmark)."""
+    return [("PJSIP", f"phone{n:04d}", f"Phone {n}", str(40000 + n)) for n in range(1, count + 1)]
+
+
 class Phones:
-    def __init__(self):
+    def __init__(self, extra: int = 0):
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
+        self.extra = extra
         self.reset()
 
     def reset(self) -> None:
         """Back to the default office: every phone with its default behaviour, no calls."""
         self.endpoints = {}
-        for technology, resource, name, number in DEFAULT_PHONES:
+        for technology, resource, name, number in (*DEFAULT_PHONES, *extra_phones(self.extra)):
             self.endpoints[(technology, resource)] = Endpoint(
                 technology, resource, name, number, _default_behaviour(technology, resource),
                 registered=technology == "PJSIP", trunk=resource == "trunk")

@@ -141,9 +141,10 @@ async def subscribe(ctx: Ctx) -> web.Response:
             bus.subscribe_bridge(app.name, bridge)
         elif scheme == "endpoint":
             tech, _, resource = name.partition("/")
-            if pbx.phones.get(tech, resource) is None:
+            phone = pbx.phones.get(tech, resource)
+            if phone is None:
                 raise AriError(422, "Event source does not exist")
-            app.endpoints.add(name)
+            bus.subscribe_endpoint(app.name, phone)
         elif scheme == "deviceState":
             pass
         else:
@@ -172,9 +173,13 @@ async def unsubscribe(ctx: Ctx) -> web.Response:
             bridge.subscribers.discard(app.name)
             app.bridges.discard(bridge.id)
         elif scheme == "endpoint":
+            tech, _, resource = name.partition("/")
+            phone = pbx.phones.get(tech, resource)
+            if phone is None:
+                raise AriError(422, "Event source does not exist")
             if name not in app.endpoints:
                 raise AriError(409, "Application not subscribed to event source")
-            app.endpoints.discard(name)
+            bus.unsubscribe_endpoint(app.name, phone)
         elif scheme != "deviceState":
             raise bad_request("Invalid event source URI scheme")
     return ok(app.to_json())
@@ -196,7 +201,8 @@ async def list_endpoints_by_tech(ctx: Ctx) -> web.Response:
 
 
 async def get_endpoint(ctx: Ctx) -> web.Response:
-    endpoint = ctx.pbx.phones.get(ctx.path["tech"], ctx.path["resource"])
+    # ast_endpoint_latest_snapshot upper-cases the technology of the id it looks up.
+    endpoint = ctx.pbx.phones.get(ctx.path["tech"].upper(), ctx.path["resource"])
     if endpoint is None:
         raise AriError(404, "Endpoint not found")
     return ok(endpoint.to_json())

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench                    # the full run (about 10 minutes on 2 cores)
     .venv/bin/python -m bench --quick            # tiny numbers, a minute or two (the smoke test's size)
-    .venv/bin/python -m bench --only actions,e2e # some of: ingest peers actions e2e scale production
+    .venv/bin/python -m bench --only actions,e2e # some of: ingest peers actions e2e scale production wallboard
     .venv/bin/python -m bench --baseline REV     # also run the dashboard rows from a worktree of REV,
                                                  # side by side in the same run (before/after figures)
 
@@ -22,10 +22,10 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import actions, e2e, ingest, peers, profiling, report, scale
+from . import actions, e2e, ingest, peers, profiling, report, scale, wallboard
 from .common import ROOT, Dashboard, Simulator, log, machine, redis_answers
 
-ALL = ("ingest", "peers", "actions", "e2e", "scale", "production")
+ALL = ("ingest", "peers", "actions", "e2e", "scale", "production", "wallboard")
 
 FULL = {
     "ingest": {"rounds": 9, "passes": 20},
@@ -35,6 +35,7 @@ FULL = {
     "scale": {"channels": 10_000, "burst": 10_000},
     "production_e2e": {"channels": 500, "rates": (1000, 5000), "client_counts": (200,), "seconds": 4.0},
     "profile_seconds": 6,
+    "wallboard": {"phones": 1000, "rounds": 2},
 }
 QUICK = {
     "ingest": {"rounds": 2, "passes": 2},
@@ -44,6 +45,7 @@ QUICK = {
     "scale": {"channels": 200, "burst": 200},
     "production_e2e": {"channels": 20, "rates": (50,), "client_counts": (2,), "seconds": 1.0, "browser_at": 2},
     "profile_seconds": 0,
+    "wallboard": {"phones": 20, "rounds": 1},
 }
 
 
@@ -158,6 +160,17 @@ def main() -> int:
         if baseline_root is not None:
             subprocess.run(["git", "worktree", "remove", "--force", str(baseline_root)], cwd=ROOT,
                            capture_output=True)
+
+    if "wallboard" in only:
+        sim = Simulator("--phones", str(sizes["wallboard"]["phones"]))
+        dashboard = None
+        try:
+            dashboard = Dashboard(sim, "single")
+            _guard(results, "wallboard", lambda: wallboard.run(sim, dashboard, **sizes["wallboard"]))
+        finally:
+            if dashboard is not None:
+                dashboard.stop()
+            sim.stop()
 
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

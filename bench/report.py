@@ -156,6 +156,24 @@ def _peers(p: dict) -> list[str]:
     return out + [""]
 
 
+def _wallboard(w: dict) -> list[str]:
+    out = ["## 6. Wallboard: 1,000 phones at once", ""] + _error(w)
+    if "phases" not in w:
+        return out
+    target = w["target"]
+    out.append(f"{w['what']}. The first board ({w['tiles']:,} tiles) in {_fmt(w['first_board_ms'])} ms. Longest "
+               f"main-thread task: **{_fmt(w['longest_task_cpu_ms'])} ms of CPU**, {_fmt(w['longest_task_ms'])} ms "
+               f"of wall time (machine load {w.get('load_1min_after', '–')} at the end). Target: no task over "
+               f"{target['longest_task_cpu_ms']} ms of CPU: {_met(target)}. Dashboard CPU for the whole row: "
+               f"{_fmt(w['dashboard_cpu_s'])} s.")
+    out.append("")
+    out += _table(["phase", "all tiles shown (s)", "longest task, CPU (ms)", "longest task, wall (ms)",
+                   "tasks over 50 ms CPU", "page main thread CPU (ms)"],
+                  [[p["phase"], _fmt(p["all_shown_s"]), _fmt(p["longest_task_cpu_ms"]), _fmt(p["longest_task_ms"]),
+                    p["tasks_over_50ms_cpu"], _fmt(p["main_thread_cpu_ms"])] for p in w["phases"]])
+    return out
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
     out = ["# Performance", "",
@@ -199,6 +217,8 @@ def markdown(results: dict) -> str:
             out.append("")
     if "peers" in results:
         out += _peers(results["peers"])
+    if "wallboard" in results:
+        out += _wallboard(results["wallboard"])
     baselines = [k for k in results if "@" in k]
     if baselines:
         out += ["## Before/after (same run)", ""]

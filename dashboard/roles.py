@@ -13,11 +13,13 @@ PERMISSIONS = {
     "monitor_calls": "Snoop (listen, whisper, barge) and record calls",
     "technical_control": "Redirect, continue, move, dial, variables, RTP statistics, external media, originate to any endpoint",
     "view_all_audit": "See every user's audit entries",
+    "view_wallboard": "See the wallboard: every person's phone, whom they talk to and for how long",
 }
 
 ROLE_PERMISSIONS = {
     AGENT: ["basic_control", "click_to_call"],
-    SUPERVISOR: ["see_all_channels", "basic_control", "click_to_call", "media_control", "monitor_calls", "view_all_audit"],
+    SUPERVISOR: ["see_all_channels", "basic_control", "click_to_call", "media_control", "monitor_calls", "view_all_audit",
+                 "view_wallboard"],
     NOC: ["see_all_channels", "basic_control", "media_control", "technical_control", "view_all_audit"],
     ADMIN: list(PERMISSIONS),
 }

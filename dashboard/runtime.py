@@ -20,6 +20,7 @@ from ari_bridge import AriClient, ChannelService, LoopThread
 from .live import broadcast
 from .live.replica import Replica
 from .live.runner import Runner
+from .wallboard.replica import WallboardReplica
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,6 +35,7 @@ class Runtime:
         self.servers = {s.name: s for s in settings.ARI_SERVERS}
         self.clients = {name: AriClient(cfg) for name, cfg in self.servers.items()}
         self.replica = Replica(self.layer)
+        self.wallboard = WallboardReplica(self.layer)
         self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS) \
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
@@ -44,6 +46,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.replica.start()
+        await self.wallboard.start()
         if self.runner is not None:
             await self.runner.start()
         try:
@@ -55,6 +58,7 @@ class Runtime:
         if self.runner is not None:
             await self.runner.stop()
         await self.replica.stop()
+        await self.wallboard.stop()
         for client in self.clients.values():
             await client.aclose()
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from . import apitoken, views
 from .api import stuck as stuck_api
 from .api import views as api
+from .wallboard import views as wallboard
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("originate/", views.originate, name="originate"),
     path("stuck/", views.stuck, name="stuck"),
     path("sessions/", views.sessions_page, name="sessions"),
+    path("wallboard/", wallboard.wallboard, name="wallboard"),
     path("audit/", views.audit_log, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("account/token/", apitoken.api_token, name="api-token"),
@@ -29,6 +31,7 @@ urlpatterns = [
     path("api/v1/sessions/<str:session_id>/stop", api.SessionStopApi.as_view()),
     path("api/v1/stuck", stuck_api.StuckApi.as_view()),
     path("api/v1/stuck/hangup", stuck_api.StuckHangupApi.as_view()),
+    path("api/v1/wallboard", wallboard.WallboardApi.as_view()),
     path("api/v1/channels", api.ChannelsRootApi.as_view()),
     # Channel-creating operations come before the <path:channel_id> patterns that would swallow them.
     *[path(f"api/v1/channels/{name}", view.as_view()) for name, view in api.CREATE_VIEWS.items()],

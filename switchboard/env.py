@@ -144,6 +144,8 @@ MONITOR_VISIBLE_TO_AGENTS = _bool("MONITOR_VISIBLE_TO_AGENTS", False)
 # The call-routing Stasis app: ring the caller while the destination rings (or answer first).
 ROUTER_RING_SECONDS = _seconds("ROUTER_RING_SECONDS", 30)
 ROUTER_ANSWER_FIRST = _bool("ROUTER_ANSWER_FIRST", False)
+# Endpoints the wallboard leaves out: shell patterns such as PJSIP/trunk* (trunks are no people).
+WALLBOARD_HIDE = _list("WALLBOARD_HIDE", [])
 
 
 def _json(name: str, default):

@@ -12,6 +12,7 @@ import logging
 
 from ari_bridge import AriClient, ChannelRegistry, EventStream
 
+from ..wallboard.feed import WallboardFeed
 from ..workflows.engine import CommandError, Workflows
 from . import broadcast
 from .rtp import RtpSampler
@@ -35,6 +36,9 @@ class Runner:
         self.workflows = Workflows(self.clients, {s.name: s for s in servers}, self.registry, self._on_session)
         self._sessions: dict[str, dict | None] = {}
         self.registry.subscribe(self._on_changes)
+        # The wallboard's endpoints, from the same streams (dashboard/wallboard/feed.py).
+        self.wallboard = WallboardFeed(self.registry, self.clients, layer, servers=lambda: dict(self.servers),
+                                       flush_s=self.flush_s)
         self.seq = 0
         self._pending: dict[tuple[str, str], object] = {}
         self._events: list[dict] = []
@@ -49,6 +53,7 @@ class Runner:
             self.servers[server] = {"state": state, "detail": detail or ""}
             self._servers_changed = True
             self._wake.set()
+            self.wallboard.on_state(server, state)
         return on_state
 
     def _on_changes(self, changes) -> None:
@@ -63,6 +68,7 @@ class Runner:
             # Also an event that changes no channel (RecordingFailed, ApplicationMoveFailed) goes out.
             self._wake.set()
         self.workflows.on_event(server, event)
+        self.wallboard.on_event(server, event)
 
     def _on_session(self, session: dict | None, session_id: str) -> None:
         self._sessions[session_id] = session  # None: the session is over and gone
@@ -76,11 +82,13 @@ class Runner:
                        asyncio.create_task(self._request_loop(), name="live-requests")]
         self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
         self._tasks.append(asyncio.create_task(self.rtp.run(), name="live-rtp"))
+        await self.wallboard.start()
         for stream in self.streams:
             await stream.start()
 
     async def stop(self) -> None:
         await self.workflows.stop()
+        await self.wallboard.stop()
         for stream in self.streams:
             await stream.stop()
         for client in self.clients.values():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 
-from ari_bridge import AriClient, AriError, ChannelNotFound, NotFound
+from ari_bridge import AriClient, AriError, Channel, ChannelNotFound, NotFound
 from ari_bridge.events import ChannelDestroyed, ChannelHangupRequest, Event, StasisEnd
 
 from ..actions import ACTIONS
@@ -56,11 +56,11 @@ def third_person(words: str, owner: str) -> str:
 
 
 def event_channel_ids(event: Event) -> list[str]:
-    """Every channel an event is about (Dial names the peer and the caller)."""
+    """Every channel an event is about (Dial names the peer and the caller; PeerStatusChange's peer is no channel)."""
     ids = []
     for attr in ("channel", "peer", "caller"):
         channel = getattr(event, attr, None)
-        if channel is not None:
+        if isinstance(channel, Channel):
             ids.append(channel.id)
     return ids
 

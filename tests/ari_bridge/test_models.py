@@ -41,8 +41,9 @@ def test_every_recorded_event_of_a_known_type_parses_to_its_class() -> None:
             assert event.raw == data
         assert (event.type, event.application, event.timestamp) == (
             data["type"], data["application"], data["timestamp"])
-    # The recording holds 22 of the typed kinds (no hold, recording failure, bridge/app event gaps).
-    assert len(seen) == 22
+    # The recording holds 23 of the typed kinds (no hold, recording failure, endpoint or peer event,
+    # bridge/app event gaps).
+    assert len(seen) == 23
 
 
 def test_fields_come_from_the_json() -> None:

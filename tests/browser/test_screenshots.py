@@ -114,3 +114,38 @@ def test_the_readme_screenshot(ui):
     shot = ui.shots.take(page, "readme")
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not DOCS_SCREENSHOT.exists():
         shutil.copyfile(shot, DOCS_SCREENSHOT)
+
+
+WALLBOARD_SCREENSHOT = ROOT / "docs" / "wallboard.png"
+
+
+def test_the_wallboard_screenshot(ui):
+    """docs/wallboard.png: people on calls with customers, one ringing, one on hold, one offline."""
+    pbx = ui.pbx
+    pbx.control("POST", "/_sim/phones/PJSIP/supervisor2", {"never_answer": True, "ring_after": 0.02})
+    pbx.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": True})
+    try:
+        calls = {
+            "alice": pbx.call("PJSIP/alice", callerId='"Harbour Logistics" <+442079460321>'),
+            "bob": pbx.call("PJSIP/bob", callerId='"Maria González" <+34911234567>'),
+            "carol": pbx.call("PJSIP/carol", callerId='"Northwind Traders" <+15550142>'),
+            "admin1": pbx.dialplan_call("PJSIP/admin1", "103", callerId='"Olumide Adeyemi" <+2348012345678>'),
+        }
+        for key in ("alice", "bob", "carol"):
+            pbx.wait_in_app(calls[key])
+        pbx.call("PJSIP/supervisor2", callerId='"Unknown" <+33142685300>')
+        pbx.control("POST", "/_sim/phones/PJSIP/carol/hold")
+        page = ui.as_user("supervisor", path="/wallboard/", viewport={"width": 1400, "height": 760},
+                          device_scale_factor=1)
+        expect(page.locator('#wb-tiles li[data-id="default:PJSIP/carol"]')).to_have_attribute("data-status", "held")
+        expect(page.locator('#wb-tiles li[data-id="default:PJSIP/supervisor2"]')).to_have_attribute(
+            "data-status", "ringing")
+        expect(page.locator('#wb-tiles li[data-id="default:PJSIP/noc1"]')).to_have_attribute("data-status", "offline")
+        expect(page.locator('#wb-counters [data-counter="calls"] dd')).to_have_text("4")
+        page.wait_for_timeout(2100)  # durations tick past zero
+        page.mouse.move(0, 0)
+        shot = ui.shots.take(page, "wallboard")
+        if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not WALLBOARD_SCREENSHOT.exists():
+            shutil.copyfile(shot, WALLBOARD_SCREENSHOT)
+    finally:
+        pbx.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": False})

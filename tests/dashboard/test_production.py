@@ -106,3 +106,29 @@ def test_the_database_really_is_postgresql(production):
         groups = {row[0] for row in conn.execute("select name from auth_group")}
     assert {"supervisor", "agent", "noc", "admin"} <= users
     assert {"agent", "supervisor", "noc", "admin"} == groups
+
+
+async def test_the_wallboard_through_redis_and_ari_listen(production, simulator):
+    """The endpoints' state is kept by ari_listen and reaches both workers' wallboards over Redis."""
+    from tests.dashboard.test_wallboard_socket import Board
+
+    dashboard, second = production
+    boards = []
+    for url in (dashboard.url, second):
+        client = dashboard.login("supervisor", url=url)
+        ws = await websockets.connect(url.replace("http", "ws") + "/ws/wallboard/", origin=url,
+                                      additional_headers={"Cookie": dashboard.cookie_header(client)})
+        board = Board(ws)
+        await board.until(lambda b: b.status("PJSIP/carol") == "idle", "carol idle")
+        boards.append(board)
+    simulator.control("POST", "/_sim/phones/PJSIP/carol", json={"offline": True})
+    try:
+        for board in boards:
+            await board.until(lambda b: b.status("PJSIP/carol") == "offline", "carol offline on both workers")
+        api = dashboard.login("admin", url=second).get("/api/v1/wallboard").json()
+        assert [t["status"] for t in api["tiles"] if t["endpoint"] == "PJSIP/carol"] == ["offline"]
+    finally:
+        simulator.control("POST", "/_sim/phones/PJSIP/carol", json={"offline": False})
+    for board in boards:
+        await board.until(lambda b: b.status("PJSIP/carol") == "idle", "carol back")
+        await board.ws.close()

@@ -236,7 +236,9 @@ def test_clock_can_be_sped_up_until_the_next_reset(sim):
 
 
 async def test_a_phone_going_offline_changes_its_endpoint_state(sim):
-    async with EventStream(sim) as events:
+    # EndpointStateChange goes to apps subscribed to the endpoint (tests/simulator/test_endpoints.py).
+    async with EventStream(sim, apps="watcher", subscribe_all=False) as events, aclient(sim) as ari:
+        await ari.post("/applications/watcher/subscription", params={"eventSource": "endpoint:PJSIP/noc1"})
         sim.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": True})
         change = await events.next("EndpointStateChange")
         assert change["endpoint"] == {"technology": "PJSIP", "resource": "noc1", "state": "offline", "channel_ids": []}

@@ -13,7 +13,7 @@ EMITTED_EVENTS = {
     "ChannelUnhold", "ChannelEnteredBridge", "ChannelLeftBridge", "ChannelUserevent", "StasisStart", "StasisEnd",
     "Dial", "ApplicationMoveFailed", "ApplicationReplaced", "BridgeCreated", "BridgeDestroyed", "PlaybackStarted",
     "PlaybackContinuing", "PlaybackFinished", "RecordingStarted", "RecordingFinished", "DeviceStateChanged",
-    "EndpointStateChange",
+    "EndpointStateChange", "PeerStatusChange",
 }
 
 
@@ -79,6 +79,8 @@ async def test_every_model_and_event_conforms(fast):
         await ari.post("/channels/a/move", params={"app": "dashboard"})
         await ari.post("/channels/a/move", params={"app": "no-such-app"})
         await events.next("ApplicationMoveFailed", channel="a")
+        # EndpointStateChange comes only to an app subscribed to the endpoint (not with subscribeAll).
+        await ari.post("/applications/dashboard2/subscription", params={"eventSource": "endpoint:PJSIP/erin"})
         fast.control("POST", "/_sim/phones/PJSIP/erin", {"offline": True})
         fast.control("POST", "/_sim/phones/PJSIP/alice/hold")
         fast.control("POST", "/_sim/phones/PJSIP/alice/unhold")
