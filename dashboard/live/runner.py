@@ -62,13 +62,20 @@ class Runner:
         self._wake.set()
 
     def _on_event(self, server: str, event) -> None:
+        # Each consumer on its own: one that fails on an event must not keep it from the others.
+        for consume in (self._timeline, self.workflows.on_event, self.wallboard.on_event):
+            try:
+                consume(server, event)
+            except Exception:  # noqa: BLE001 - logged with the event's type; the stream goes on
+                log.exception("%s failed on %s from %s", getattr(consume, "__qualname__", consume),
+                              type(event).__name__, server)
+
+    def _timeline(self, server: str, event) -> None:
         item = describe(server, event)
         if item is not None:
             self._events.append(item)
             # Also an event that changes no channel (RecordingFailed, ApplicationMoveFailed) goes out.
             self._wake.set()
-        self.workflows.on_event(server, event)
-        self.wallboard.on_event(server, event)
 
     def _on_session(self, session: dict | None, session_id: str) -> None:
         self._sessions[session_id] = session  # None: the session is over and gone

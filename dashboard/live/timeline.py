@@ -1,7 +1,7 @@
 """One line of plain words per ARI event, for a channel's live timeline."""
 from __future__ import annotations
 
-from ari_bridge.models import epoch
+from ari_bridge.models import Channel, epoch
 
 _TEXT = {
     "ChannelCreated": "channel created",
@@ -24,10 +24,11 @@ _TEXT = {
 
 
 def _channel_id_of(event) -> str | None:
-    # Dial names the dialled channel `peer`.
-    channel = getattr(event, "channel", None) or getattr(event, "peer", None)
-    if channel is not None:
-        return channel.id
+    # Dial names the dialled channel `peer`; PeerStatusChange's `peer` is a SIP peer, no channel.
+    for attr in ("channel", "peer"):
+        channel = getattr(event, attr, None)
+        if isinstance(channel, Channel):
+            return channel.id
     # Playback/recording events name their channel in target_uri ("channel:<id>").
     for attr in ("playback", "recording"):
         obj = getattr(event, attr, None)
