@@ -243,8 +243,8 @@ export function callButton(number, extraClass = "") {
 export function whyCannotMonitor(c) {
   if (!allowed("snoop_channel")) return `Your role (${roleName()}) cannot listen to calls.`;
   if (!boot?.user?.endpoint) return "No phone is set for your account to listen on.";
-  if (c?.flags?.snoop_of || /^Snoop\//i.test(c?.name || "")) return "This is a snoop channel: listen to the call it spies on instead.";
-  if (/^sb-[0-9a-f]+-sup$/.test(c?.id || "")) return "This is a supervisor's own monitoring phone.";
+  // The server decides (a snoop channel, a leg of a monitoring or click-to-call session): the same words as its 400.
+  if (c?.blocked?.monitor) return capitalise(c.blocked.monitor);
   if (c?.blocked?.snoop_channel) return capitalise(c.blocked.snoop_channel);
   return null;
 }
