@@ -9,6 +9,10 @@ import { channelUrl, stateBadge, whereText } from "./channel-ui.js";
 const REFRESH_MS = 10000;
 
 const rows = new Map(); // uid -> {c, reasons: [{rule, label, text}], tr}
+// Channels known to be gone (hung up by the sweep, removed by the socket): a list read before they went,
+// or a late diff, must not bring them back. Channel ids are never reused; the oldest are forgotten.
+const gone = new Set();
+const MAX_GONE = 5000;
 const selected = new Set();
 let labels = {}; // rule -> label
 let loaded = false;
@@ -84,6 +88,7 @@ function reasonsFromNames(names, previous) {
 }
 
 function put(c, reasons) {
+  if (gone.has(c.uid)) return;
   let row = rows.get(c.uid);
   if (!row) {
     row = { c, reasons, tr: buildRow(c.uid) };
@@ -92,6 +97,12 @@ function put(c, reasons) {
   row.c = c;
   row.reasons = reasons;
   fillRow(row);
+}
+
+function forget(uid) {
+  gone.add(uid);
+  if (gone.size > MAX_GONE) gone.delete(gone.values().next().value);
+  drop(uid);
 }
 
 function drop(uid) {
@@ -181,6 +192,7 @@ live.on("diff", (msg) => {
   let changed = false;
   let fresh = false;
   for (const c of msg.upsert || []) {
+    if (gone.has(c.uid)) continue;
     if (c.stuck?.length) {
       fresh ||= !rows.has(c.uid);
       put(c, reasonsFromNames(c.stuck, rows.get(c.uid)?.reasons));
@@ -191,10 +203,8 @@ live.on("diff", (msg) => {
     }
   }
   for (const uid of msg.remove || []) {
-    if (rows.has(uid)) {
-      drop(uid);
-      changed = true;
-    }
+    changed ||= rows.has(uid);
+    forget(uid);
   }
   if (changed) render();
   if (fresh) refetchSoon(); // the words for a newly caught channel come from the server
@@ -279,6 +289,9 @@ $("confirm-go").addEventListener("click", async () => {
     const summary = await api("POST", "stuck/hangup", { channels: uids, reason, confirm: true });
     confirmPanel.hidden = true;
     for (const uid of uids) selected.delete(uid);
+    // What the sweep hung up (or found gone) leaves now, not when its removal comes over the socket.
+    for (const item of [...summary.hung_up, ...summary.already_gone]) forget(item.id);
+    render();
     showSummary(summary);
     const failed = summary.failed?.length || 0;
     toast(failed ? "error" : "success", `Sweep done: ${summary.hung_up.length} hung up, ${summary.already_gone.length} already gone${failed ? `, ${failed} failed` : ""}.`);
