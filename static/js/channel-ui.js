@@ -51,6 +51,32 @@ export const partyText = (p) => {
   return p.name || p.number || "";
 };
 
+/** A number as a node that keeps its "+" in front whatever the text around it (a right-to-left name). */
+export const numberNode = (number) => el("bdi", { dir: "ltr" }, number);
+
+/**
+ * "Name <number>" as nodes: the name isolated in <bdi> (it may be right-to-left), the number left to right.
+ * `number` replaces the number's node (a click-to-call button).
+ */
+export function partyNodes(p, number = null) {
+  const name = p?.name ? el("bdi", null, p.name) : null;
+  const num = number || (p?.number ? numberNode(p.number) : null);
+  if (name && num) return [name, " <", num, ">"];
+  return [name || num].filter(Boolean);
+}
+
+// Tooltips are plain text: Unicode isolates do there what <bdi> does in the page.
+const FSI = "\u2068";
+const LRI = "\u2066";
+const PDI = "\u2069";
+
+/** partyText for a title attribute: the same words, the name and the number isolated. */
+export function partyTitle(p) {
+  const name = p?.name ? `${FSI}${p.name}${PDI}` : "";
+  const number = p?.number ? `${LRI}${p.number}${PDI}` : "";
+  return name && number ? `${name} <${number}>` : name || number;
+}
+
 /** Flags as {flag, text, tone, title}: each has words, never colour alone (glyphs come from CSS). */
 export function channelFlags(c) {
   const f = c.flags || {};
@@ -225,16 +251,16 @@ export function openCallPopover(number, anchor) {
   });
 }
 
-/** A number shown as a click-to-call button when the role allows it, else as text. */
 /** Only numbers are offered for click-to-call: "anonymous" or "unknown" caller ids are not. */
 export function isDialable(number) {
   return /^\+?[0-9*#][0-9*#\s\-().]*$/.test(number || "");
 }
 
+/** A number as a click-to-call button (shown only when the role allows it). */
 export function callButton(number, extraClass = "") {
   return el(
     "button",
-    { type: "button", class: `link-btn call-btn ${extraClass}`.trim(), dataset: { call: number }, title: `Call ${number} from your phone` },
+    { type: "button", dir: "ltr", class: `link-btn call-btn ${extraClass}`.trim(), dataset: { call: number }, title: `Call ${LRI}${number}${PDI} from your phone` },
     number,
   );
 }

@@ -11,8 +11,11 @@ import {
   channelFlags,
   channelUrl,
   flagChip,
+  numberNode,
   openCallPopover,
+  partyNodes,
   partyText,
+  partyTitle,
   runAction,
   stateBadge,
   stateRank,
@@ -23,6 +26,7 @@ import {
   whyDisabled,
 } from "./channel-ui.js";
 import { buildFields } from "./forms.js";
+import { gridNav } from "./grid-nav.js";
 import { closePopover, openPopover } from "./popover.js";
 import { sessions } from "./sessions.js";
 
@@ -121,6 +125,7 @@ let sort = { key: "duration", dir: -1 };
 readUrlState();
 
 let dataDirty = true;
+let fitDirty = true;
 let frameQueued = false;
 let rowHeight = 34;
 let headHeight = 0;
@@ -153,6 +158,14 @@ const rendered = new Map(); // uid -> tr currently in the DOM
 buildHeader();
 setupFilters();
 measureRowHeight();
+const nav = gridNav({
+  table,
+  wrap,
+  rowCount: () => view.length,
+  pageRows: () => Math.max(1, Math.floor((viewHeight - headHeight) / rowHeight) - 1),
+  rowAt,
+  open: (tr) => location.assign(tr._nameLink.href),
+});
 
 // ---------------------------------------------------------------- live data
 
@@ -165,7 +178,7 @@ function haystack(c) {
 }
 
 function upsert(c) {
-  entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null });
+  entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null, fit: fitTexts(c) });
 }
 
 // A snapshot may come in parts ({part, last}) so a huge one never blocks the page in one go; channels
@@ -219,10 +232,15 @@ function frame() {
   const scrollTop = wrap.scrollTop;
   if (dataDirty) {
     dataDirty = false;
+    fitDirty = true;
     recompute();
     renderCounts();
   }
   renderRows(scrollTop);
+  if (fitDirty) {
+    fitDirty = false;
+    fitColumns();
+  }
 }
 
 // ---------------------------------------------------------------- filter + sort
@@ -263,6 +281,117 @@ function recompute() {
   view = out;
   counts = nextCounts;
   matchedBeforeState = matched;
+  fitColumns();
+}
+
+// ---------------------------------------------------------------- column widths
+
+// These columns are as wide as their widest value among the channels in view, within a cap; the channel
+// name takes what is left. Only the widest value of each is measured (on a canvas), and layout is read
+// only on resize. A value wider than its column is cut, with its full text on hover (the cell's title)
+// and on keyboard focus (grid-nav.js).
+const FIT_MAX = { id: 220, "caller-name": 260, "caller-number": 190, connected: 340, where: 300, flags: 380 };
+const NAME_FLOOR = 200; // what the channel name keeps before the other columns give way
+const CELL_PADDING = 18;
+const CHIP_EXTRA = 38; // a flag chip's glyph, padding, border and margin around its word
+
+function fitTexts(c) {
+  const flags = channelFlags(c);
+  return {
+    id: c.id,
+    "caller-name": c.caller?.name || "",
+    "caller-number": c.caller?.number || "",
+    connected: partyText(c.connected),
+    where: whereText(c),
+    flags: flags.map((f) => f.text).join(""),
+    chips: flags.length,
+  };
+}
+
+const ruler = document.createElement("canvas").getContext("2d");
+function textWidth(text, font) {
+  ruler.font = font;
+  return ruler.measureText(text).width;
+}
+
+let fitLayout = null; // {budget, mins, visible}: read on resize
+let fitFonts = null; // column -> canvas font, read from a rendered row
+let fitApplied = "";
+
+function readFitLayout(wrapWidth) {
+  const cells = table.tHead.rows[0]?.cells;
+  if (!cells) return;
+  const visible = new Set();
+  const mins = {};
+  let fixed = 0;
+  COLUMNS.forEach((col, i) => {
+    const th = cells[i];
+    if (getComputedStyle(th).display === "none") return;
+    visible.add(col.key);
+    if (col.key in FIT_MAX) mins[col.key] = (th.firstElementChild?.offsetWidth || 0) + CELL_PADDING;
+    else if (col.key !== "name") fixed += th.getBoundingClientRect().width;
+  });
+  const tableWidth = Math.max(wrapWidth, parseFloat(getComputedStyle(table).minWidth) || 0);
+  fitLayout = { budget: tableWidth - fixed, mins, visible };
+  fitFonts = null;
+  fitApplied = "";
+}
+
+function readFonts() {
+  const tr = rendered.values().next().value;
+  if (!tr) return null;
+  const font = (node) => {
+    const cs = getComputedStyle(node);
+    return `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  };
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const out = { name: font(tr._nameLink), flags: `normal 650 ${0.78 * rem}px ${getComputedStyle(tr._cells.flags).fontFamily}` };
+  for (const key of ["id", "caller-name", "caller-number", "connected", "where"]) out[key] = font(tr._cells[key]);
+  return out;
+}
+
+/** Share `budget` px: columns that want less than an equal share get what they want, the rest share what is left. */
+function share(want, mins, budget) {
+  const keys = Object.keys(want).sort((a, b) => want[a] - want[b]);
+  const out = {};
+  let left = budget;
+  keys.forEach((key, i) => {
+    out[key] = Math.max(mins[key], Math.min(want[key], Math.floor(left / (keys.length - i))));
+    left -= out[key];
+  });
+  return out;
+}
+
+function fitColumns() {
+  if (!fitLayout || !(fitFonts ??= readFonts())) return;
+  const widest = {};
+  for (const key of Object.keys(FIT_MAX)) if (fitLayout.visible.has(key)) widest[key] = "";
+  const hasFlags = "flags" in widest;
+  let chips = 0;
+  let name = "";
+  for (const e of view) {
+    const t = e.fit;
+    for (const key in widest) if (key !== "flags" && t[key].length > widest[key].length) widest[key] = t[key];
+    if (hasFlags && t.flags.length + 4 * t.chips > widest.flags.length + 4 * chips) {
+      widest.flags = t.flags;
+      chips = t.chips;
+    }
+    if (e.c.name.length > name.length) name = e.c.name;
+  }
+  const want = {};
+  for (const [key, text] of Object.entries(widest)) {
+    const px = key === "flags" ? textWidth(text, fitFonts.flags) + chips * CHIP_EXTRA : textWidth(text, fitFonts[key]);
+    want[key] = Math.ceil(Math.min(FIT_MAX[key], Math.max(fitLayout.mins[key], text ? px + CELL_PADDING : 0)));
+  }
+  const nameKeeps = Math.min(NAME_FLOOR, textWidth(name, fitFonts.name) + CELL_PADDING);
+  const widths = share(want, fitLayout.mins, fitLayout.budget - nameKeeps);
+  const key = JSON.stringify(widths);
+  if (key === fitApplied) return;
+  fitApplied = key;
+  const cells = table.tHead.rows[0].cells;
+  COLUMNS.forEach((col, i) => {
+    if (col.key in widths) cells[i].style.width = `${widths[col.key]}px`;
+  });
 }
 
 // ---------------------------------------------------------------- rows
@@ -302,8 +431,10 @@ function renderRows(wrapScrollTop) {
     rows.push(tr);
   }
   // Rows are never recycled for another channel: a focused button must keep meaning the same call.
+  let lostFocusAt = -1;
   for (const [uid, tr] of rendered) {
     if (!wanted.has(uid)) {
+      if (tr.contains(document.activeElement) && !entries.has(uid)) lostFocusAt = Number(tr.getAttribute("aria-rowindex")) - 2;
       tr.remove();
       rendered.delete(uid);
     }
@@ -316,22 +447,40 @@ function renderRows(wrapScrollTop) {
   }
 
   renderFoot(total);
+  nav.sync();
+  // The focused row's channel went away: the keyboard user stays in the table, on the row now in its place.
+  if (lostFocusAt >= 0) nav.focusRowAt(lostFocusAt);
+}
+
+/** The row at `index` of the view, scrolled into sight and in the DOM (keyboard navigation). */
+function rowAt(index) {
+  const e = view[index];
+  if (!e) return null;
+  const top = index * rowHeight;
+  const inner = viewHeight - headHeight;
+  let scrollTop = wrap.scrollTop;
+  if (top < scrollTop) scrollTop = top;
+  else if (top + rowHeight > scrollTop + inner) scrollTop = top + rowHeight - inner;
+  if (scrollTop !== wrap.scrollTop) wrap.scrollTop = scrollTop;
+  renderRows(wrap.scrollTop);
+  return rendered.get(e.uid) || null;
 }
 
 let rowSerial = 0;
 let rowPrototype = null;
 
 // Rows are cloned from one prototype: cloneNode is several times cheaper than building each node.
+// The table is one tab stop (grid-nav.js): rows, cells and controls are focusable by script only.
 function buildPrototype() {
-  const tr = document.createElement("tr");
-  for (const col of COLUMNS) tr.append(el("td", { class: `c-${col.key}`, dataset: { field: col.key } }));
+  const tr = el("tr", { tabindex: "-1" });
+  for (const col of COLUMNS) tr.append(el("td", { class: `c-${col.key}`, tabindex: "-1", dataset: { field: col.key } }));
   const at = (key) => tr.children[COLUMNS.findIndex((col) => col.key === key)];
   // The sub-line is shown only on phones, where the caller columns fold into the channel cell.
-  at("name").append(el("a", { class: "ch-link" }), el("span", { class: "ch-sub" }));
+  at("name").append(el("a", { class: "ch-link", tabindex: "-1" }), el("span", { class: "ch-sub" }));
   const btns = el("div", { class: "row-btns" });
   // Icons are CSS masks keyed by data-action: no SVG per button, and a toggle costs one attribute.
-  for (const { slot } of SLOTS) btns.append(el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, el("span", { class: "rb-text" })), el("span", { class: "visually-hidden" }));
-  at("actions").append(btns, el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }));
+  for (const { slot } of SLOTS) btns.append(el("button", { type: "button", tabindex: "-1", class: `rb rb-${slot}`, dataset: { slot } }, el("span", { class: "rb-text" })), el("span", { class: "visually-hidden" }));
+  at("actions").append(btns, el("button", { type: "button", tabindex: "-1", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }));
   return tr;
 }
 
@@ -358,6 +507,14 @@ function createRow(uid) {
   return tr;
 }
 
+/** A click-to-call button for `number` when the role may call it, else null. */
+function dialable(number) {
+  if (!canCall || !isDialable(number)) return null;
+  const button = callButton(number);
+  button.tabIndex = -1; // reached with the arrow keys, like every control in the table
+  return button;
+}
+
 function setText(tr, key, node, value) {
   if (tr._v[key] !== value) {
     tr._v[key] = value;
@@ -377,6 +534,7 @@ function updateRow(tr, c) {
     tr._nameLink.href = href;
   }
   setText(tr, "id", cells.id, c.id);
+  if (cells.id.title !== c.id) cells.id.title = c.id;
 
   if (tr._v.state !== c.state) {
     tr._v.state = c.state;
@@ -384,27 +542,32 @@ function updateRow(tr, c) {
     tr.dataset.tone = stateTone(c.state);
   }
 
-  setText(tr, "caller-name", cells["caller-name"], c.caller?.name || "");
-  setText(tr, "sub", tr._sub, partyText(c.caller) || "—");
+  const callerName = c.caller?.name || "";
+  if (tr._v["caller-name"] !== callerName) {
+    tr._v["caller-name"] = callerName;
+    cells["caller-name"].replaceChildren(...(callerName ? [el("bdi", null, callerName)] : []));
+    cells["caller-name"].title = callerName;
+  }
+  const caller = partyText(c.caller);
+  if (tr._v.sub !== caller) {
+    tr._v.sub = caller;
+    tr._sub.replaceChildren(...(caller ? partyNodes(c.caller) : ["—"]));
+  }
+  // On phones the caller folds under the name: the cell's full text has both.
+  const nameTitle = caller ? `${c.name}\n${partyTitle(c.caller)}` : c.name || "";
+  if (cells.name.title !== nameTitle) cells.name.title = nameTitle;
   const number = c.caller?.number || "";
   if (tr._v.number !== number) {
     tr._v.number = number;
-    if (canCall && isDialable(number)) cells["caller-number"].replaceChildren(callButton(number));
-    else cells["caller-number"].textContent = number;
+    cells["caller-number"].replaceChildren(...(number ? [dialable(number) || numberNode(number)] : []));
+    cells["caller-number"].title = number;
   }
   const connected = partyText(c.connected);
   if (tr._v.connected !== connected) {
     tr._v.connected = connected;
-    const cNumber = c.connected?.number || "";
-    if (canCall && isDialable(cNumber)) {
-      const name = c.connected?.name || "";
-      // Same words as partyText ("Name <number>"), with the number a click-to-call button.
-      cells.connected.replaceChildren(...(name ? [`${name} <`, callButton(cNumber), ">"] : [callButton(cNumber)]));
-      cells.connected.title = connected;
-    } else {
-      cells.connected.textContent = connected;
-      cells.connected.removeAttribute("title");
-    }
+    // "Name <number>", the number a click-to-call button when it can be called.
+    cells.connected.replaceChildren(...partyNodes(c.connected, dialable(c.connected?.number)));
+    cells.connected.title = partyTitle(c.connected);
   }
   setText(tr, "where", cells.where, whereText(c));
   const wt = whereTitle(c);
@@ -419,9 +582,7 @@ function updateRow(tr, c) {
   if (tr._v.flags !== flagKey) {
     tr._v.flags = flagKey;
     cells.flags.replaceChildren(...flags.map(flagChip));
-    // Several flags do not fit the column as words: they shrink to their symbols, the words stay in the tooltip.
-    cells.flags.classList.toggle("flags-many", flags.length > 1);
-    cells.flags.title = flags.map((f) => f.text).join(", ");
+    cells.flags.title = flags.map((f) => f.title).join("\n");
   }
   tr.classList.toggle("is-held", !!c.flags?.held);
 
@@ -550,9 +711,10 @@ function buildHeader() {
   for (const col of COLUMNS) {
     const th = el("th", { scope: "col", class: `c-${col.key}` });
     if (col.sortKey) {
-      const btn = el("button", { type: "button", class: "sort-btn", dataset: { sort: col.key } }, col.label, el("span", { class: "sort-ind", "aria-hidden": "true" }));
+      const btn = el("button", { type: "button", tabindex: "-1", class: "sort-btn", dataset: { sort: col.key } }, col.label, el("span", { class: "sort-ind", "aria-hidden": "true" }));
       th.append(btn);
     } else {
+      th.tabIndex = -1;
       th.append(el("span", { class: "th-label" }, col.label));
     }
     tr.append(th);
@@ -827,6 +989,8 @@ wrap.addEventListener("scroll", schedule, { passive: true });
 new ResizeObserver(([entry]) => {
   viewHeight = entry.contentRect.height;
   measureRowHeight();
+  readFitLayout(entry.contentRect.width);
+  fitDirty = true;
   schedule();
 }).observe(wrap);
 schedule();
