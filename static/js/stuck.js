@@ -5,6 +5,7 @@
 // ARI text is untrusted: everything is rendered with text nodes (el() / textContent).
 import { api, boot, channelAge, el, fmtCount, live, toast } from "./common.js";
 import { channelUrl, stateBadge, whereText } from "./channel-ui.js";
+import { choiceLabel } from "./forms.js";
 
 const REFRESH_MS = 10000;
 
@@ -34,13 +35,11 @@ const summaryPanel = $("stuck-summary");
 
 // ---------------------------------------------------------------- reasons select
 
-function hangupReasons() {
-  const hangup = (boot?.actions || []).find((a) => a.name === "hangup");
-  const param = (hangup?.params || []).find((p) => p.name === "reason");
-  return param?.choices?.length ? param.choices : ["normal"];
-}
+// The hangup action's reason parameter: its choices, and the words every page shows for them.
+const reasonParam = (boot?.actions || []).find((a) => a.name === "hangup")?.params?.find((p) => p.name === "reason") || { choices: ["normal"] };
+const reasonWords = (reason) => choiceLabel(reasonParam, reason);
 
-for (const reason of hangupReasons()) reasonSelect.append(el("option", { value: reason }, reason.replace(/_/g, " ")));
+for (const reason of reasonParam.choices) reasonSelect.append(el("option", { value: reason }, reasonWords(reason)));
 reasonSelect.value = "normal";
 
 // ---------------------------------------------------------------- loading
@@ -243,8 +242,8 @@ previewButton.addEventListener("click", async () => {
   const reason = reasonSelect.value;
   const many = `${fmtCount(targets.length)} channel${targets.length === 1 ? "" : "s"}`;
   let note = "No channel would be hung up: none is stuck right now.";
-  if (selected.size) note = `The selected ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
-  else if (targets.length) note = `Nothing is selected yet. Ticked, these ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
+  if (selected.size) note = `The selected ${many} would be hung up with reason “${reasonWords(reason)}”:`;
+  else if (targets.length) note = `Nothing is selected yet. Ticked, these ${many} would be hung up with reason “${reasonWords(reason)}”:`;
   $("preview-note").textContent = note;
   $("preview-list").replaceChildren(...targets.map(describe));
   previewPanel.hidden = false;
@@ -260,7 +259,7 @@ hangupButton.addEventListener("click", () => {
   const n = targets.length;
   const reason = reasonSelect.value;
   $("confirm-title").textContent = `Hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}?`;
-  $("confirm-note").textContent = `Each one is hung up with reason “${reason.replace(/_/g, " ")}” and recorded in the audit log. This cannot be undone.`;
+  $("confirm-note").textContent = `Each one is hung up with reason “${reasonWords(reason)}” and recorded in the audit log. This cannot be undone.`;
   $("confirm-list").replaceChildren(...targets.map(describe));
   $("confirm-go").textContent = `Yes, hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}`;
   confirmPanel.dataset.uids = JSON.stringify(targets.map((row) => row.c.uid));

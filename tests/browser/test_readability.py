@@ -115,3 +115,86 @@ def test_the_audit_logs_user_column_does_not_wrap(ui):
                           "return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }")
     assert lines == 1, f"the user name wraps over {lines} lines"
     ui.shots.take(page, "audit-1400")
+
+
+# ---------------------------------------------------------------- the detail page
+
+UNITS = {"packets", "ms", "bytes"}
+
+
+def test_rtp_statistics_are_in_words_with_units(ui):
+    from dataclasses import fields
+
+    from ari_bridge.models import RTPstat
+
+    call = ui.pbx.call("PJSIP/alice")
+    ui.pbx.wait_in_app(call)
+    page = ui.as_user("noc", f"/channels/default/{call}/")
+    expect(page.locator("#loading-banner")).to_be_hidden()
+    page.locator("#rtp-load").click()
+    table = page.locator("#rtp-table")
+    expect(table).to_be_visible()
+    keys = [f.name for f in fields(RTPstat)]
+    for key in keys:
+        label = table.locator(f'tr[data-key="{key}"] th')
+        expect(label).to_have_count(1)
+        words = label.inner_text()
+        assert words != key and "_" not in words and words[0].isupper(), f"{key} reads {words!r}"
+        value = table.locator(f'tr[data-key="{key}"] td').inner_text()
+        if key in ("local_ssrc", "remote_ssrc", "channel_uniqueid"):
+            continue  # identifiers, not measures
+        assert value == "—" or value.rsplit(" ", 1)[-1] in UNITS, f"{key} = {value!r} has no unit"
+    jitter = table.locator('tr[data-key="rxjitter"] td').inner_text()
+    assert jitter.endswith(" ms") and float(jitter.split()[0]) > 0.05, jitter  # ARI says seconds: shown in ms
+    ui.shots.take(page, "rtp")
+
+
+def test_a_dialplan_channels_reasons_are_said_once(ui):
+    call = ui.pbx.dialplan_call("PJSIP/carol", "103")
+    page = ui.as_user("noc", f"/channels/default/{call}/")
+    expect(page.locator("#loading-banner")).to_be_hidden()
+    blocked = ui.pbx.admin_api.get(f"/api/v1/channels/{call}").json()["blocked"]
+    assert len(blocked) > 10
+    redirect = page.locator('details[data-action-block="redirect"] summary')
+    expect(redirect).to_have_attribute("title", blocked["redirect"][0].upper() + blocked["redirect"][1:])
+    reason_id = redirect.get_attribute("aria-describedby")
+    expect(page.locator(f"#blocked-actions #{reason_id}")).to_contain_text(blocked["redirect"][1:])
+    text = page.locator("#channel-page").inner_text().lower()
+    for action, reason in blocked.items():
+        assert text.count(reason.lower()) <= 1, f"{action}: {reason!r} is said {text.count(reason.lower())} times"
+    assert text.count(blocked["hold"].lower()) == 1
+    ui.shots.take(page, "dialplan-channel", full_page=True)
+
+
+def test_snoopers_are_named_and_hangup_reasons_are_words(ui):
+    pbx = ui.pbx
+    call = pbx.call("PJSIP/alice")
+    pbx.wait_in_app(call)
+    supervisor = ui.dashboard.login("supervisor")
+    try:
+        sid = supervisor.post("/api/v1/monitor", json={"channel": call}).json()["id"]
+        wait_until(lambda: any(s["id"] == sid and s["state"] == "active"
+                               for s in supervisor.get("/api/v1/sessions").json()["results"]), what="listening")
+        page = ui.as_user("supervisor", f"/channels/default/{call}/")
+        snooped = page.locator('#channel-fields td[data-field="snooped-by"]')
+        snoop_name = pbx.channel(f"sb-{sid}-snoop1")["name"]
+        expect(snooped).to_contain_text(snoop_name)
+        expect(snooped).to_contain_text("supervisor")
+        expect(snooped.locator("a")).to_have_attribute("href", f"/channels/default/sb-{sid}-snoop1/")
+        ui.shots.take(page, "snooped-by")
+
+        snoop_page = ui.as_user("supervisor", f"/channels/default/sb-{sid}-snoop1/")
+        expect(snoop_page.locator('#channel-fields td[data-field="snoop-of"]')).to_contain_text(
+            pbx.channel(call)["name"])
+
+        # Hangup reasons read the same in words wherever they are picked.
+        hangup = page.locator('details[data-action-block="hangup"]')
+        hangup.locator("summary").click()
+        option = hangup.locator('select option[value="no_answer"]')
+        expect(option).to_have_text("no answer")
+        row_page = ui.as_user("supervisor")
+        row(row_page, call).locator('button[data-action="hangup"]').click()
+        expect(row_page.locator('.popover select option[value="no_answer"]')).to_have_text("no answer")
+    finally:
+        supervisor.post(f"/api/v1/sessions/{sid}/stop")
+        supervisor.close()
