@@ -95,7 +95,8 @@ export function channelFlags(c) {
   if (f.silence) out.push({ flag: "silence", text: "Silence", tone: "neutral", title: `Silence is playing${note("silence")}` });
   if (f.ringing) out.push({ flag: "ringing", text: "Ringing", tone: "warn", title: `Ringing indication on${note("ringing")}` });
   if (f.snooped_by && f.snooped_by.length) {
-    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", title: `Snooped by ${f.snooped_by.join(", ")}` });
+    const who = f.snoopers?.length ? f.snoopers.map((s) => (s.user ? `${s.user} (${s.name || s.id})` : s.name || s.id)) : f.snooped_by;
+    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", title: `Snooped by ${who.join(", ")}` });
   }
   if (f.snoop_of) out.push({ flag: "snoop", text: "Snoop", tone: "info", title: `Snoop channel on ${f.snoop_of}` });
   if (f.bridges && f.bridges.length) out.push({ flag: "bridged", text: "Bridged", tone: "ok", title: `In bridge ${f.bridges.join(", ")}` });
