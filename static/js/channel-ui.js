@@ -1,5 +1,5 @@
 // How a channel reads on screen, shared by the live table and the detail page.
-import { api, boot, el, allowed, icon, roleName, toast } from "./common.js";
+import { api, boot, el, allowed, icon, live, roleName, toast } from "./common.js";
 import { openPopover } from "./popover.js";
 import { sessions } from "./sessions.js";
 
@@ -154,11 +154,30 @@ export function actionDef(name) {
   return (boot?.actions || []).find((a) => a.name === name) || null;
 }
 
+/**
+ * Why nothing can be sent to Asterisk `server` now (what the connection pill shows), or null while it is
+ * live. Without a server: while none of them is live.
+ */
+export function asteriskDown(server = null) {
+  const servers = live.servers || {};
+  const names = Object.keys(servers);
+  const down = server ? [server].filter((n) => servers[n] && servers[n].state !== "live") : names.every((n) => servers[n].state !== "live") ? names : [];
+  if (!down.length) return null;
+  const which = names.length > 1 ? ` (${down.join(", ")})` : "";
+  const state = servers[down[0]].state;
+  if (state === "unreachable") return `Asterisk${which} is unreachable: nothing can be sent to it until it is back.`;
+  return `Asterisk${which} is ${state === "connecting" ? "connecting" : "reconnecting"}: wait until it is live again.`;
+}
+
 /** Why `action` cannot be used on channel `c` right now, or null when it can. */
 export function whyDisabled(action, c) {
   if (!allowed(action)) {
     const what = ACTION_WORDS[action]?.[0] || `use “${actionLabel(action)}”`;
     return `Your role (${roleName()}) cannot ${what}.`;
+  }
+  if (c?.server) {
+    const down = asteriskDown(c.server);
+    if (down) return down;
   }
   if (c?.blocked && c.blocked[action]) return capitalise(c.blocked[action]);
   return null;
@@ -270,6 +289,7 @@ export function callButton(number, extraClass = "") {
 export function whyCannotMonitor(c) {
   if (!allowed("snoop_channel")) return `Your role (${roleName()}) cannot listen to calls.`;
   if (!boot?.user?.endpoint) return "No phone is set for your account to listen on.";
+  if (c?.server && asteriskDown(c.server)) return asteriskDown(c.server);
   // The server decides (a snoop channel, a leg of a monitoring or click-to-call session): the same words as its 400.
   if (c?.blocked?.monitor) return capitalise(c.blocked.monitor);
   if (c?.blocked?.snoop_channel) return capitalise(c.blocked.snoop_channel);

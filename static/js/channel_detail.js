@@ -209,6 +209,8 @@ live.on("diff", (msg) => {
   }
   for (const c of msg.upsert || []) if (c.uid === uid) setChannel(c);
 });
+// Actions are disabled, with the reason, while the channel's Asterisk is not live.
+live.on("status", () => refreshActions());
 live.on("events", (msg) => {
   for (const item of msg.items || []) if (item.uid === uid) addTimeline(item);
 });

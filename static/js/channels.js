@@ -213,6 +213,8 @@ live.on("status", (status) => {
   else if (status.state === "reconnecting" || status.state === "connecting") text = `Reconnecting to Asterisk. ${status.detail.replace(/\n/g, "; ")}`;
   staleBanner.textContent = text;
   staleBanner.hidden = !text;
+  // Buttons that would send Asterisk something are disabled, with this reason, while it is not live.
+  for (const tr of rendered.values()) if (tr._c) updateRow(tr, tr._c);
 });
 
 function invalidate() {

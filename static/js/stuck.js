@@ -4,7 +4,7 @@
 // to catch a channel with no event at all (time passes), so the list is also re-read every 10 s.
 // ARI text is untrusted: everything is rendered with text nodes (el() / textContent).
 import { api, boot, channelAge, el, fmtCount, live, toast } from "./common.js";
-import { channelUrl, stateBadge, whereText } from "./channel-ui.js";
+import { asteriskDown, channelUrl, stateBadge, whereText } from "./channel-ui.js";
 import { choiceLabel } from "./forms.js";
 
 const REFRESH_MS = 10000;
@@ -159,7 +159,11 @@ function renderSelection() {
   for (const row of rows.values()) row.tr._box.checked = selected.has(row.c.uid);
   const n = selected.size;
   hangupButton.textContent = `Hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}`;
-  hangupButton.disabled = n === 0 || busy;
+  // Hanging up needs Asterisk: while it is not live the button says why it is off.
+  const down = asteriskDown();
+  hangupButton.disabled = n === 0 || busy || !!down;
+  hangupButton.title = down || "";
+  $("confirm-go").disabled = busy || !!down;
   previewButton.disabled = busy;
   selectAll.checked = rows.size > 0 && n === rows.size;
   selectAll.indeterminate = n > 0 && n < rows.size;
@@ -186,6 +190,8 @@ function refetchSoon(delay = 400) {
 live.on("snapshot", (msg) => {
   if (msg.last !== false) refetchSoon(0);
 });
+
+live.on("status", renderSelection);
 
 live.on("diff", (msg) => {
   let changed = false;
