@@ -288,19 +288,25 @@ function recompute() {
 
 // ---------------------------------------------------------------- column widths
 
-// These columns are as wide as their widest value among the channels in view, within a cap; the channel
-// name takes what is left. Only the widest value of each is measured (on a canvas), and layout is read
-// only on resize. A value wider than its column is cut, with its full text on hover (the cell's title)
-// and on keyboard focus (grid-nav.js).
-const FIT_MAX = { id: 220, "caller-name": 260, "caller-number": 190, connected: 340, where: 300, flags: 380 };
-const NAME_FLOOR = 200; // what the channel name keeps before the other columns give way
-const CELL_PADDING = 18;
+// These columns are as wide as their widest value among the channels in view (never narrower than their
+// header, never wider than a cap); the channel name takes what is left. Only the widest value of each is
+// measured (on a canvas), and layout is read only on resize. A value wider than its column is cut, with
+// its full text on hover (the cell's title) and on keyboard focus (grid-nav.js).
+const FIT_MAX = {
+  id: 220, state: 150, "caller-name": 260, "caller-number": 190, connected: 340, where: 300, duration: 140, flags: 380,
+};
+// What the channel name keeps before the other columns give way: on a phone, less (its text is on hover
+// and focus; a cut state or duration would say nothing).
+const NAME_FLOOR = 200;
+const NAME_SHARE = 0.35;
+const BADGE_EXTRA = 30; // a state badge's dot, gap and padding around its word
 const CHIP_EXTRA = 38; // a flag chip's glyph, padding, border and margin around its word
 
 function fitTexts(c) {
   const flags = channelFlags(c);
   return {
     id: c.id,
+    state: c.state || "Unknown",
     "caller-name": c.caller?.name || "",
     "caller-number": c.caller?.number || "",
     connected: partyText(c.connected),
@@ -316,7 +322,7 @@ function textWidth(text, font) {
   return ruler.measureText(text).width;
 }
 
-let fitLayout = null; // {budget, mins, visible}: read on resize
+let fitLayout = null; // {budget, mins, visible, padding}: read on resize
 let fitFonts = null; // column -> canvas font, read from a rendered row
 let fitApplied = "";
 
@@ -326,15 +332,17 @@ function readFitLayout(wrapWidth) {
   const visible = new Set();
   const mins = {};
   let fixed = 0;
+  const first = getComputedStyle(cells[0]);
+  const padding = parseFloat(first.paddingLeft) + parseFloat(first.paddingRight) + 2; // a pixel to spare each side
   COLUMNS.forEach((col, i) => {
     const th = cells[i];
     if (getComputedStyle(th).display === "none") return;
     visible.add(col.key);
-    if (col.key in FIT_MAX) mins[col.key] = (th.firstElementChild?.offsetWidth || 0) + CELL_PADDING;
+    if (col.key in FIT_MAX) mins[col.key] = (th.firstElementChild?.offsetWidth || 0) + padding;
     else if (col.key !== "name") fixed += th.getBoundingClientRect().width;
   });
   const tableWidth = Math.max(wrapWidth, parseFloat(getComputedStyle(table).minWidth) || 0);
-  fitLayout = { budget: tableWidth - fixed, mins, visible };
+  fitLayout = { budget: tableWidth - fixed, mins, visible, padding };
   fitFonts = null;
   fitApplied = "";
 }
@@ -347,8 +355,9 @@ function readFonts() {
     return `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
   };
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
-  const out = { name: font(tr._nameLink), flags: `normal 650 ${0.78 * rem}px ${getComputedStyle(tr._cells.flags).fontFamily}` };
-  for (const key of ["id", "caller-name", "caller-number", "connected", "where"]) out[key] = font(tr._cells[key]);
+  const family = getComputedStyle(tr._cells.flags).fontFamily;
+  const out = { name: font(tr._nameLink), flags: `normal 650 ${0.78 * rem}px ${family}`, state: `normal 650 ${0.82 * rem}px ${family}` };
+  for (const key of ["id", "caller-name", "caller-number", "connected", "where", "duration"]) out[key] = font(tr._cells[key]);
   return out;
 }
 
@@ -367,10 +376,11 @@ function share(want, mins, budget) {
 function fitColumns() {
   if (!fitLayout || !(fitFonts ??= readFonts())) return;
   const widest = {};
-  for (const key of Object.keys(FIT_MAX)) if (fitLayout.visible.has(key)) widest[key] = "";
+  for (const key of Object.keys(FIT_MAX)) if (fitLayout.visible.has(key) && key !== "duration") widest[key] = "";
   const hasFlags = "flags" in widest;
   let chips = 0;
   let name = "";
+  let oldest = Infinity;
   for (const e of view) {
     const t = e.fit;
     for (const key in widest) if (key !== "flags" && t[key].length > widest[key].length) widest[key] = t[key];
@@ -379,13 +389,18 @@ function fitColumns() {
       chips = t.chips;
     }
     if (e.c.name.length > name.length) name = e.c.name;
+    if (e.c.created < oldest) oldest = e.c.created;
   }
+  // The oldest channel's age, with a digit to spare: the column does not grow every few minutes.
+  if (fitLayout.visible.has("duration") && view.length) widest.duration = `${channelAge({ created: oldest })}0`;
+  const extra = { flags: chips * CHIP_EXTRA, state: BADGE_EXTRA };
   const want = {};
   for (const [key, text] of Object.entries(widest)) {
-    const px = key === "flags" ? textWidth(text, fitFonts.flags) + chips * CHIP_EXTRA : textWidth(text, fitFonts[key]);
-    want[key] = Math.ceil(Math.min(FIT_MAX[key], Math.max(fitLayout.mins[key], text ? px + CELL_PADDING : 0)));
+    // The longest value in characters is measured, with a little to spare for a shorter but wider one.
+    const px = text ? textWidth(text, fitFonts[key]) * 1.06 + (extra[key] || 0) + fitLayout.padding : 0;
+    want[key] = Math.ceil(Math.min(FIT_MAX[key], Math.max(fitLayout.mins[key], px)));
   }
-  const nameKeeps = Math.min(NAME_FLOOR, textWidth(name, fitFonts.name) + CELL_PADDING);
+  const nameKeeps = Math.min(NAME_FLOOR, NAME_SHARE * fitLayout.budget, textWidth(name, fitFonts.name) + fitLayout.padding);
   const widths = share(want, fitLayout.mins, fitLayout.budget - nameKeeps);
   const key = JSON.stringify(widths);
   if (key === fitApplied) return;
@@ -728,6 +743,8 @@ function buildHeader() {
     const key = btn.dataset.sort;
     sort = sort.key === key ? { key, dir: -sort.dir } : { key, dir: key === "duration" ? -1 : 1 };
     paintSortHeader();
+    readFitLayout(wrap.clientWidth); // the sort mark moved: the headers' widths changed
+    fitDirty = true;
     writeUrlState();
     invalidate();
   });
