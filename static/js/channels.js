@@ -126,6 +126,9 @@ readUrlState();
 
 let dataDirty = true;
 let fitDirty = true;
+let lastFit = -Infinity;
+let fitTimer = null;
+const FIT_INTERVAL_MS = 250;
 let frameQueued = false;
 let rowHeight = 34;
 let headHeight = 0;
@@ -239,9 +242,18 @@ function frame() {
     renderCounts();
   }
   renderRows(scrollTop);
+  // Widths follow the data a few times a second at most, not every frame of a busy feed.
   if (fitDirty) {
-    fitDirty = false;
-    fitColumns();
+    const now = performance.now();
+    if (now - lastFit >= FIT_INTERVAL_MS) {
+      fitDirty = false;
+      if (fitColumns()) lastFit = now;
+    } else if (!fitTimer) {
+      fitTimer = setTimeout(() => {
+        fitTimer = null;
+        schedule();
+      }, FIT_INTERVAL_MS - (now - lastFit));
+    }
   }
 }
 
@@ -373,24 +385,29 @@ function share(want, mins, budget) {
   return out;
 }
 
+/** Size the columns to the view; false when there is nothing to measure yet (no layout, no row drawn). */
 function fitColumns() {
-  if (!fitLayout || !(fitFonts ??= readFonts())) return;
-  const widest = {};
-  for (const key of Object.keys(FIT_MAX)) if (fitLayout.visible.has(key) && key !== "duration") widest[key] = "";
-  const hasFlags = "flags" in widest;
+  if (!fitLayout || !(fitFonts ??= readFonts())) return false;
+  // One pass over the view (10,000 channels): parallel arrays, no per-channel allocation.
+  const keys = Object.keys(FIT_MAX).filter((key) => fitLayout.visible.has(key) && key !== "duration" && key !== "flags");
+  const best = keys.map(() => "");
+  const hasFlags = fitLayout.visible.has("flags");
+  let flags = "";
   let chips = 0;
   let name = "";
   let oldest = Infinity;
   for (const e of view) {
     const t = e.fit;
-    for (const key in widest) if (key !== "flags" && t[key].length > widest[key].length) widest[key] = t[key];
-    if (hasFlags && t.flags.length + 4 * t.chips > widest.flags.length + 4 * chips) {
-      widest.flags = t.flags;
+    for (let i = 0; i < keys.length; i++) if (t[keys[i]].length > best[i].length) best[i] = t[keys[i]];
+    if (hasFlags && t.flags.length + 4 * t.chips > flags.length + 4 * chips) {
+      flags = t.flags;
       chips = t.chips;
     }
     if (e.c.name.length > name.length) name = e.c.name;
     if (e.c.created < oldest) oldest = e.c.created;
   }
+  const widest = Object.fromEntries(keys.map((key, i) => [key, best[i]]));
+  if (hasFlags) widest.flags = flags;
   // The oldest channel's age, with a digit to spare: the column does not grow every few minutes.
   if (fitLayout.visible.has("duration") && view.length) widest.duration = `${channelAge({ created: oldest })}0`;
   const extra = { flags: chips * CHIP_EXTRA, state: BADGE_EXTRA };
@@ -403,12 +420,13 @@ function fitColumns() {
   const nameKeeps = Math.min(NAME_FLOOR, NAME_SHARE * fitLayout.budget, textWidth(name, fitFonts.name) + fitLayout.padding);
   const widths = share(want, fitLayout.mins, fitLayout.budget - nameKeeps);
   const key = JSON.stringify(widths);
-  if (key === fitApplied) return;
+  if (key === fitApplied) return true;
   fitApplied = key;
   const cells = table.tHead.rows[0].cells;
   COLUMNS.forEach((col, i) => {
     if (col.key in widths) cells[i].style.width = `${widths[col.key]}px`;
   });
+  return true;
 }
 
 // ---------------------------------------------------------------- rows
