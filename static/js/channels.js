@@ -295,7 +295,6 @@ function recompute() {
   view = out;
   counts = nextCounts;
   matchedBeforeState = matched;
-  fitColumns();
 }
 
 // ---------------------------------------------------------------- column widths
