@@ -289,7 +289,8 @@ export function callButton(number, extraClass = "") {
 export function whyCannotMonitor(c) {
   if (!allowed("snoop_channel")) return `Your role (${roleName()}) cannot listen to calls.`;
   if (!boot?.user?.endpoint) return "No phone is set for your account to listen on.";
-  if (c?.server && asteriskDown(c.server)) return asteriskDown(c.server);
+  const down = c?.server ? asteriskDown(c.server) : null;
+  if (down) return down;
   // The server decides (a snoop channel, a leg of a monitoring or click-to-call session): the same words as its 400.
   if (c?.blocked?.monitor) return capitalise(c.blocked.monitor);
   if (c?.blocked?.snoop_channel) return capitalise(c.blocked.snoop_channel);
