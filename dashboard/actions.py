@@ -22,11 +22,14 @@ class Param:
     default: object = None
     minimum: int | None = None
     help: str = ""
+    labels: dict[str, str] | None = None  # choice -> words for people (the API takes the choice)
 
     def as_dict(self) -> dict:
         d = {"name": self.name, "type": self.type, "required": self.required, "help": self.help}
         if self.choices:
             d["choices"] = list(self.choices)
+        if self.labels:
+            d["labels"] = dict(self.labels)
         if self.default is not None:
             d["default"] = self.default
         if self.minimum is not None:
@@ -114,6 +117,16 @@ _HELP: dict[str, tuple[str, object]] = {
 }
 _TIMEOUT_DEFAULT = {"originate": 30, "originate_with_id": 30}
 
+# The one table of words for hangup reasons: every page that offers them shows these.
+HANGUP_REASON_WORDS = {
+    "normal": "normal", "busy": "busy", "congestion": "congestion", "no_answer": "no answer",
+    "timeout": "timed out", "rejected": "rejected", "unallocated": "unknown number",
+    "normal_unspecified": "normal, unspecified", "number_incomplete": "incomplete number",
+    "codec_mismatch": "codec mismatch", "interworking": "interworking error", "failure": "network failure",
+    "answered_elsewhere": "answered elsewhere",
+}
+_LABELS = {("hangup", "reason"): HANGUP_REASON_WORDS}
+
 
 def _params(name: str, on_channel: bool) -> tuple[Param, ...]:
     op = OPERATIONS[name]
@@ -128,7 +141,7 @@ def _params(name: str, on_channel: bool) -> tuple[Param, ...]:
         required = p.required and not (name.startswith("snoop_channel") and p.ari == "app")
         out.append(Param(name=p.ari, kwarg=p.name, type="channel" if p.ari in _CHANNEL_PARAMS else _TYPES[p.kind],
                          required=required, choices=p.choices, default=default, minimum=p.minimum,
-                         help=help_text))
+                         help=help_text, labels=_LABELS.get((name, p.ari))))
     return tuple(out)
 
 

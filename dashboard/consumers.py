@@ -38,7 +38,7 @@ _fragments_pruned = 0.0
 _blocked_maps = BlockedMaps()
 
 
-def _presented(entries, service, hide: bool) -> bytes:
+def _presented(entries, service, sessions, hide: bool) -> bytes:
     """The JSON array of the entries as the pages see them."""
     global _fragments_pruned
     now = time.monotonic()
@@ -51,7 +51,8 @@ def _presented(entries, service, hide: bool) -> bytes:
         key = (id(entry), hide)
         hit = _fragments.get(key)
         if hit is None or hit[0] is not entry or now - hit[1] > _FRAGMENT_TTL:
-            hit = _fragments[key] = (entry, now, orjson.dumps(present(entry, service, hide_monitoring=hide,
+            hit = _fragments[key] = (entry, now, orjson.dumps(present(entry, service, sessions=sessions,
+                                                                     hide_monitoring=hide,
                                                                      blocked_maps=_blocked_maps)))
         parts.append(hit[2])
     return b"[" + b",".join(parts) + b"]"
@@ -132,7 +133,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def _present(self, entries) -> bytes:
         # Agents are not told they are being listened to unless the site says so.
         hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
-        return _presented(entries, self.rt.service, hide)
+        return _presented(entries, self.rt.service, self.rt.replica.sessions, hide)
 
     async def _send_channels(self, message: bytes) -> None:
         """Send a message that carries channels, after any `blocked` map the page does not have yet."""

@@ -60,7 +60,7 @@ def list_channels(actor: Actor, query: Mapping) -> dict:
         mine = [e for e in everything if actor.can_see(e, own)]
         total, entries = len(mine), mine[offset:offset + limit]
     hide = not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
-    return {"count": total, "results": [present(e, rt.service, hide_monitoring=hide) for e in entries]}
+    return {"count": total, "results": [present(e, rt.service, sessions=rt.replica.sessions, hide_monitoring=hide) for e in entries]}
 
 
 def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
@@ -76,4 +76,5 @@ def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
                      channel_id=channel_id, channel_name=entry.channel.name, status=403, message=message,
                      source="api")
         raise ActionError(403, message, "forbidden")
-    return present(entry, rt.service, hide_monitoring=not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS)
+    return present(entry, rt.service, sessions=rt.replica.sessions,
+                   hide_monitoring=not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
 
+from .monitorable import session_of, why_not_monitor
 from .stuck import stuck_reasons
 
 
@@ -43,6 +45,7 @@ def channel_to_dict(entry, blocked: dict[str, str] | None = None, stuck: list[st
             "silence": entry.silence,
             "ringing": entry.ringing,
             "snooped_by": sorted(entry.snooped_by),
+            "snoopers": [],  # filled in by present() for those who may know
             "snoop_of": entry.snoop_of,
             "bridges": sorted(entry.bridge_ids),
             "playbacks": sorted(entry.playbacks),
@@ -75,14 +78,32 @@ class BlockedMaps:
         return found
 
 
-def present(entry, service, *, hide_monitoring: bool = False, blocked_maps: BlockedMaps | None = None) -> dict:
-    """The channel as the pages see it, with the actions its state rules out and why, and the
+def _snoopers(entry, service, sessions: Mapping[str, dict]) -> list[dict]:
+    """Who listens through each snoop channel: its name, and the user whose monitoring session made it."""
+    out = []
+    for snoop_id in sorted(entry.snooped_by):
+        snoop = service.registry.get((entry.server, snoop_id))
+        session = session_of(snoop_id, sessions)
+        out.append({"id": snoop_id, "name": snoop.channel.name if snoop else "",
+                    "user": session.get("owner") if session else None})
+    return out
+
+
+def present(entry, service, *, sessions: Mapping[str, dict], hide_monitoring: bool = False,
+            blocked_maps: BlockedMaps | None = None) -> dict:
+    """The channel as the pages see it, with the actions its state rules out and why (ARI's rules, and
+    the dashboard's own for monitoring: `sessions` are the workflow sessions by id), and the
     stuck-channel rules that catch it now (dashboard/stuck.py). With `blocked_maps`, `blocked` is the
     number of the map in it rather than the map."""
     blocked = {name: reason for name, reason in service.applicable_actions(entry).items() if reason}
+    monitor = why_not_monitor(entry, sessions)
+    if monitor:
+        blocked["monitor"] = monitor
     data = channel_to_dict(entry, blocked, stuck_reasons(entry, settings.STUCK_RULES, time.time()))
     if blocked_maps is not None:
         data["blocked"] = blocked_maps.number(blocked)
     if hide_monitoring:
         data["flags"]["snooped_by"] = []
+    elif entry.snooped_by:
+        data["flags"]["snoopers"] = _snoopers(entry, service, sessions)
     return data

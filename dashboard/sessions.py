@@ -11,6 +11,7 @@ from . import audit, runtime
 from .access import Actor, Denied
 from .actions import CLICK_TO_CALL
 from .models import AuditEntry
+from .monitorable import why_not_monitor
 from .services import ActionError, resolve_server
 from .workflows.monitor import MODES
 from .workflows.numbers import NumberRejected, check
@@ -61,11 +62,9 @@ def monitor_start(actor: Actor, *, server: str | None, channel_id: str, mode: st
         if entry is None:
             raise ActionError(404, "the channel is gone", "not_found")
         fields["channel_name"] = entry.channel.name
-        if entry.snoop_of or entry.channel.name.startswith("Snoop/"):
-            raise ActionError(400, "that is a snoop channel: listen to the call it watches", "invalid", "channel")
-        if any(channel_id.startswith(f"sb-{sid}-") for sid in replica.sessions):
-            raise ActionError(400, "that channel belongs to a monitoring or click-to-call session", "invalid",
-                              "channel")
+        refusal = why_not_monitor(entry, replica.sessions)
+        if refusal:
+            raise ActionError(400, refusal, "invalid", "channel")
         return _command("monitor.start", {"server": name, "channel_id": channel_id, "mode": mode,
                                           "endpoint": actor.endpoint, "owner": actor.username,
                                           "owner_id": actor.user.pk})

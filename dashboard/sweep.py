@@ -58,10 +58,10 @@ def preview(actor: Actor, *, server: str | None = None, source: str = "api") -> 
     server = _server(server)
     now = time.time()
     rules = settings.STUCK_RULES
-    service = runtime.get().service
+    rt = runtime.get()
     results = []
     for entry, names in stuck_entries(server, now):
-        data = present(entry, service)
+        data = present(entry, rt.service, sessions=rt.replica.sessions)
         data["stuck"] = names
         data["reasons"] = reasons_in_words(entry, rules, now)
         results.append(data)

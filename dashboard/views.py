@@ -108,9 +108,10 @@ def audit_export(request):
     entries, _ = filtered_entries(Actor(request.user), request.GET)
     writer = csv.writer(_Echo())
 
-    def rows():
+    # An async iterator: the ASGI server streams it without a thread per chunk (and without a warning).
+    async def rows():
         yield writer.writerow(CSV_FIELDS)
-        for entry in entries.iterator(chunk_size=500):
+        async for entry in entries.aiterator(chunk_size=500):
             yield writer.writerow([_csv_cell(getattr(entry, f).isoformat() if f == "at" else getattr(entry, f))
                                    for f in CSV_FIELDS])
 

@@ -56,7 +56,7 @@ class ChannelsRootApi(APIView):
         SERVER_PARAM, OpenApiParameter("min_age", int, description="seconds"),
         OpenApiParameter("max_age", int, description="seconds"), OpenApiParameter("sort", str),
         OpenApiParameter("offset", int), OpenApiParameter("limit", int)],
-        responses={200: dict})
+        operation_id="channels_list", responses={200: dict})
     def get(self, request):
         return Response(listing.list_channels(_actor(request), request.query_params))
 
@@ -69,12 +69,12 @@ class ChannelsRootApi(APIView):
 
 
 class ChannelDetailApi(APIView):
-    @extend_schema(parameters=[SERVER_PARAM], responses={200: dict})
+    @extend_schema(operation_id="channels_get", parameters=[SERVER_PARAM], responses={200: dict})
     def get(self, request, channel_id: str):
         return Response(listing.channel_detail(_actor(request), request.query_params.get("server"), channel_id))
 
 
-def _channel_action_view(action: Action) -> type[APIView]:
+def _channel_action_view(action: Action, operation_id: str = "") -> type[APIView]:
     def handle(self, request, channel_id: str):
         params = _payload(request)
         server = request.query_params.get("server") or params.pop("server", None)
@@ -82,7 +82,7 @@ def _channel_action_view(action: Action) -> type[APIView]:
                                          params=params, source="api"))
 
     schema = extend_schema(
-        operation_id=f"channels_{action.name}", summary=action.label, parameters=[SERVER_PARAM]
+        operation_id=operation_id or f"channels_{action.name}", summary=action.label, parameters=[SERVER_PARAM]
         + ([OpenApiParameter(p.name, str, required=p.required, description=p.help) for p in action.params]
            if action.method == "GET" else []),
         request=None if action.method == "GET" else _request_serializer(action), responses={200: dict, 204: None})
@@ -103,6 +103,8 @@ def _create_view(action: Action) -> type[APIView]:
 
 
 CHANNEL_ACTION_VIEWS = {name: _channel_action_view(a) for name, a in ACTIONS.items() if a.on_channel}
+# /variable reads a variable too: a view of its own, so that each path has its own operationId.
+VARIABLE_VIEW = _channel_action_view(ACTIONS["get_channel_var"], operation_id="channels_variable")
 CREATE_VIEWS = {name: _create_view(a) for name, a in ACTIONS.items() if not a.on_channel and name != "originate"}
 
 

@@ -1,5 +1,5 @@
 // How a channel reads on screen, shared by the live table and the detail page.
-import { api, boot, el, allowed, icon, roleName, toast } from "./common.js";
+import { api, boot, el, allowed, icon, live, roleName, toast } from "./common.js";
 import { openPopover } from "./popover.js";
 import { sessions } from "./sessions.js";
 
@@ -51,6 +51,32 @@ export const partyText = (p) => {
   return p.name || p.number || "";
 };
 
+/** A number as a node that keeps its "+" in front whatever the text around it (a right-to-left name). */
+export const numberNode = (number) => el("bdi", { dir: "ltr" }, number);
+
+/**
+ * "Name <number>" as nodes: the name isolated in <bdi> (it may be right-to-left), the number left to right.
+ * `number` replaces the number's node (a click-to-call button).
+ */
+export function partyNodes(p, number = null) {
+  const name = p?.name ? el("bdi", null, p.name) : null;
+  const num = number || (p?.number ? numberNode(p.number) : null);
+  if (name && num) return [name, " <", num, ">"];
+  return [name || num].filter(Boolean);
+}
+
+// Tooltips are plain text: Unicode isolates do there what <bdi> does in the page.
+const FSI = "\u2068";
+const LRI = "\u2066";
+const PDI = "\u2069";
+
+/** partyText for a title attribute: the same words, the name and the number isolated. */
+export function partyTitle(p) {
+  const name = p?.name ? `${FSI}${p.name}${PDI}` : "";
+  const number = p?.number ? `${LRI}${p.number}${PDI}` : "";
+  return name && number ? `${name} <${number}>` : name || number;
+}
+
 /** Flags as {flag, text, tone, title}: each has words, never colour alone (glyphs come from CSS). */
 export function channelFlags(c) {
   const f = c.flags || {};
@@ -69,7 +95,8 @@ export function channelFlags(c) {
   if (f.silence) out.push({ flag: "silence", text: "Silence", tone: "neutral", title: `Silence is playing${note("silence")}` });
   if (f.ringing) out.push({ flag: "ringing", text: "Ringing", tone: "warn", title: `Ringing indication on${note("ringing")}` });
   if (f.snooped_by && f.snooped_by.length) {
-    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", title: `Snooped by ${f.snooped_by.join(", ")}` });
+    const who = f.snoopers?.length ? f.snoopers.map((s) => (s.user ? `${s.user} (${s.name || s.id})` : s.name || s.id)) : f.snooped_by;
+    out.push({ flag: "snooped", text: f.snooped_by.length > 1 ? `Snooped ×${f.snooped_by.length}` : "Snooped", tone: "info", title: `Snooped by ${who.join(", ")}` });
   }
   if (f.snoop_of) out.push({ flag: "snoop", text: "Snoop", tone: "info", title: `Snoop channel on ${f.snoop_of}` });
   if (f.bridges && f.bridges.length) out.push({ flag: "bridged", text: "Bridged", tone: "ok", title: `In bridge ${f.bridges.join(", ")}` });
@@ -127,11 +154,30 @@ export function actionDef(name) {
   return (boot?.actions || []).find((a) => a.name === name) || null;
 }
 
+/**
+ * Why nothing can be sent to Asterisk `server` now (what the connection pill shows), or null while it is
+ * live. Without a server: while none of them is live.
+ */
+export function asteriskDown(server = null) {
+  const servers = live.servers || {};
+  const names = Object.keys(servers);
+  const down = server ? [server].filter((n) => servers[n] && servers[n].state !== "live") : names.every((n) => servers[n].state !== "live") ? names : [];
+  if (!down.length) return null;
+  const which = names.length > 1 ? ` (${down.join(", ")})` : "";
+  const state = servers[down[0]].state;
+  if (state === "unreachable") return `Asterisk${which} is unreachable: nothing can be sent to it until it is back.`;
+  return `Asterisk${which} is ${state === "connecting" ? "connecting" : "reconnecting"}: wait until it is live again.`;
+}
+
 /** Why `action` cannot be used on channel `c` right now, or null when it can. */
 export function whyDisabled(action, c) {
   if (!allowed(action)) {
     const what = ACTION_WORDS[action]?.[0] || `use “${actionLabel(action)}”`;
     return `Your role (${roleName()}) cannot ${what}.`;
+  }
+  if (c?.server) {
+    const down = asteriskDown(c.server);
+    if (down) return down;
   }
   if (c?.blocked && c.blocked[action]) return capitalise(c.blocked[action]);
   return null;
@@ -225,16 +271,16 @@ export function openCallPopover(number, anchor) {
   });
 }
 
-/** A number shown as a click-to-call button when the role allows it, else as text. */
 /** Only numbers are offered for click-to-call: "anonymous" or "unknown" caller ids are not. */
 export function isDialable(number) {
   return /^\+?[0-9*#][0-9*#\s\-().]*$/.test(number || "");
 }
 
+/** A number as a click-to-call button (shown only when the role allows it). */
 export function callButton(number, extraClass = "") {
   return el(
     "button",
-    { type: "button", class: `link-btn call-btn ${extraClass}`.trim(), dataset: { call: number }, title: `Call ${number} from your phone` },
+    { type: "button", dir: "ltr", class: `link-btn call-btn ${extraClass}`.trim(), dataset: { call: number }, title: `Call ${LRI}${number}${PDI} from your phone` },
     number,
   );
 }
@@ -243,8 +289,10 @@ export function callButton(number, extraClass = "") {
 export function whyCannotMonitor(c) {
   if (!allowed("snoop_channel")) return `Your role (${roleName()}) cannot listen to calls.`;
   if (!boot?.user?.endpoint) return "No phone is set for your account to listen on.";
-  if (c?.flags?.snoop_of || /^Snoop\//i.test(c?.name || "")) return "This is a snoop channel: listen to the call it spies on instead.";
-  if (/^sb-[0-9a-f]+-sup$/.test(c?.id || "")) return "This is a supervisor's own monitoring phone.";
+  const down = c?.server ? asteriskDown(c.server) : null;
+  if (down) return down;
+  // The server decides (a snoop channel, a leg of a monitoring or click-to-call session): the same words as its 400.
+  if (c?.blocked?.monitor) return capitalise(c.blocked.monitor);
   if (c?.blocked?.snoop_channel) return capitalise(c.blocked.snoop_channel);
   return null;
 }

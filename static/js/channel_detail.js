@@ -1,5 +1,5 @@
 // One channel, live: every field, variables, RTP statistics, the event timeline and every action.
-import { allowed, api, boot, channelAge, el, fmtTime, live, serverNow, toast, uniqueId } from "./common.js";
+import { allowed, api, boot, channelAge, el, fmtCount, fmtTime, live, serverNow, toast } from "./common.js";
 import {
   actionDef,
   actionPath,
@@ -10,6 +10,7 @@ import {
   channelUrl,
   flagChip,
   hasNoRtp,
+  numberNode,
   runAction,
   stateBadge,
   openCallPopover,
@@ -70,14 +71,13 @@ const FIELDS = [
   ["Flags", "Music on hold", (c) => c.flags?.moh || "off"],
   ["Flags", "Silence", (c) => yesNo(c.flags?.silence)],
   ["Flags", "Ringing", (c) => yesNo(c.flags?.ringing)],
-  ["Flags", "Snooped by", (c) => channelLinks(c, c.flags?.snooped_by)],
+  ["Flags", "Snooped by", (c) => snoopersNode(c)],
   ["Flags", "Snoop of", (c) => channelLinks(c, c.flags?.snoop_of ? [c.flags.snoop_of] : [])],
   ["Flags", "Bridges", (c) => listOr(c.flags?.bridges)],
   ["Flags", "Playbacks", (c) => listOr(c.flags?.playbacks)],
   ["Flags", "Recordings", (c) => listOr(c.flags?.recordings)],
   ["Flags", "Known only from this dashboard", (c) => listOr(c.dashboard_flags)],
   ["Flags", "Stuck rules", (c) => listOr(c.stuck)],
-  ["Flags", "Not possible now", (c) => blockedNode(c)],
 ];
 
 const fieldCells = [];
@@ -115,7 +115,7 @@ function renderFields(onlyAges = false) {
 
 function callerNumber(number) {
   if (!number) return "—";
-  if (!allowed("click_to_call") || !isDialable(number)) return number;
+  if (!allowed("click_to_call") || !isDialable(number)) return numberNode(number);
   const b = callButton(number);
   b.addEventListener("click", () => openCallPopover(number, b));
   return b;
@@ -129,21 +129,28 @@ function flagsNode(c) {
   return frag;
 }
 
+// Names of the channels this page has seen on the live socket, to name a channel it only has the id of.
+const channelNames = new Map(); // uid -> name
+
 function channelLinks(c, ids) {
   if (!ids || !ids.length) return document.createTextNode("none");
   const frag = document.createDocumentFragment();
   ids.forEach((id, i) => {
     if (i) frag.append(", ");
-    frag.append(el("a", { href: channelUrl(c.server, id) }, id));
+    frag.append(el("a", { href: channelUrl(c.server, id) }, channelNames.get(`${c.server}:${id}`) || id));
   });
   return frag;
 }
 
-function blockedNode(c) {
-  const entries = Object.entries(c.blocked || {});
-  if (!entries.length) return document.createTextNode("nothing");
+/** Who snoops on the channel: each snoop channel by name, and the user whose monitoring session made it. */
+function snoopersNode(c) {
+  const snoopers = c.flags?.snoopers || [];
+  if (!snoopers.length) return channelLinks(c, c.flags?.snooped_by);
   const ul = el("ul", { class: "plain-list" });
-  for (const [action, why] of entries) ul.append(el("li", null, el("strong", null, actionDef(action)?.label || action), `: ${why}`));
+  for (const s of snoopers) {
+    const who = s.user ? ` — ${s.user}'s monitoring session` : " — snooped through ARI, not from a session";
+    ul.append(el("li", null, el("a", { href: channelUrl(c.server, s.id) }, s.name || s.id), who));
+  }
   return ul;
 }
 
@@ -186,6 +193,7 @@ live.on("hello", () => live.send({ type: "watch", uid }));
 let seenInSnapshot = false;
 live.on("snapshot", (msg) => {
   if (!msg.part) seenInSnapshot = false;
+  for (const x of msg.channels || []) channelNames.set(x.uid, x.name);
   const c = (msg.channels || []).find((x) => x.uid === uid);
   if (c) {
     seenInSnapshot = true;
@@ -194,12 +202,15 @@ live.on("snapshot", (msg) => {
   if (msg.last !== false && !seenInSnapshot && (channel || !loadingFromApi)) markGone();
 });
 live.on("diff", (msg) => {
+  for (const x of msg.upsert || []) channelNames.set(x.uid, x.name);
   if ((msg.remove || []).includes(uid)) {
     markGone();
     return;
   }
   for (const c of msg.upsert || []) if (c.uid === uid) setChannel(c);
 });
+// Actions are disabled, with the reason, while the channel's Asterisk is not live.
+live.on("status", () => refreshActions());
 live.on("events", (msg) => {
   for (const item of msg.items || []) if (item.uid === uid) addTimeline(item);
 });
@@ -299,32 +310,61 @@ function setupVariables() {
       submit: (v) => runAction(channel || ref, "set_channel_var", v),
     });
     $("variable-set").append(setForm);
-    actionControls.push({ name: "set_channel_var", setBlocked, why: null });
+    actionControls.push({ name: "set_channel_var", label: setDef.label, setBlocked, why: null });
   }
 }
 
 // ---------------------------------------------------------------- RTP statistics
 
-const RTP_LABELS = {
-  txcount: "Packets sent",
-  rxcount: "Packets received",
-  txploss: "Packets lost (sent)",
-  rxploss: "Packets lost (received)",
-  txoctetcount: "Bytes sent",
-  rxoctetcount: "Bytes received",
-  txjitter: "Jitter (sent)",
-  rxjitter: "Jitter (received)",
-  rtt: "Round-trip time",
-  maxrtt: "Round-trip time, max",
-  minrtt: "Round-trip time, min",
-  normdevrtt: "Round-trip time, mean",
-  stdevrtt: "Round-trip time, std dev",
-  local_ssrc: "Local SSRC",
-  remote_ssrc: "Remote SSRC",
-  txmes: "MES (sent)",
-  rxmes: "MES (received)",
-  channel_uniqueid: "Channel",
+// Every field of ARI's RTPstat model in words, with its unit. ARI gives jitter and round-trip times in
+// seconds (shown in ms); "local" figures are what this end measured, "remote" what the far end reported.
+const RTP_STATS = {
+  txcount: ["Packets sent", "packets"],
+  rxcount: ["Packets received", "packets"],
+  txploss: ["Packets lost, sent", "packets"],
+  rxploss: ["Packets lost, received", "packets"],
+  local_maxrxploss: ["Packets lost here, max", "packets"],
+  local_minrxploss: ["Packets lost here, min", "packets"],
+  local_normdevrxploss: ["Packets lost here, mean", "packets"],
+  local_stdevrxploss: ["Packets lost here, standard deviation", "packets"],
+  remote_maxrxploss: ["Packets lost at the far end, max", "packets"],
+  remote_minrxploss: ["Packets lost at the far end, min", "packets"],
+  remote_normdevrxploss: ["Packets lost at the far end, mean", "packets"],
+  remote_stdevrxploss: ["Packets lost at the far end, standard deviation", "packets"],
+  txjitter: ["Jitter, sent", "ms"],
+  rxjitter: ["Jitter, received", "ms"],
+  local_maxjitter: ["Jitter here, max", "ms"],
+  local_minjitter: ["Jitter here, min", "ms"],
+  local_normdevjitter: ["Jitter here, mean", "ms"],
+  local_stdevjitter: ["Jitter here, standard deviation", "ms"],
+  remote_maxjitter: ["Jitter at the far end, max", "ms"],
+  remote_minjitter: ["Jitter at the far end, min", "ms"],
+  remote_normdevjitter: ["Jitter at the far end, mean", "ms"],
+  remote_stdevjitter: ["Jitter at the far end, standard deviation", "ms"],
+  rtt: ["Round-trip time", "ms"],
+  maxrtt: ["Round-trip time, max", "ms"],
+  minrtt: ["Round-trip time, min", "ms"],
+  normdevrtt: ["Round-trip time, mean", "ms"],
+  stdevrtt: ["Round-trip time, standard deviation", "ms"],
+  txoctetcount: ["Data sent", "bytes"],
+  rxoctetcount: ["Data received", "bytes"],
+  local_ssrc: ["Stream id here (SSRC)", "id"],
+  remote_ssrc: ["Stream id at the far end (SSRC)", "id"],
+  channel_uniqueid: ["Channel id", "id"],
 };
+
+const fixed = (n, digits) => n.toLocaleString(undefined, { maximumFractionDigits: digits });
+
+function rtpValue(value, unit) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (unit === "id" || typeof value !== "number") return String(value);
+  if (unit === "ms") return `${fixed(value * 1000, 2)} ms`;
+  if (unit === "bytes") return `${fmtCount(value)} bytes`;
+  return `${Number.isInteger(value) ? fmtCount(value) : fixed(value, 2)} packets`;
+}
+
+/** A key ARI may add later, in words: local_maxjitter -> "Local maxjitter". */
+const rtpWords = (key) => key.replace(/_/g, " ").replace(/^./, (ch) => ch.toUpperCase());
 
 function setupRtp() {
   const note = $("rtp-note");
@@ -360,12 +400,11 @@ function setupRtp() {
 
   function renderStats(stats) {
     const body = table.tBodies[0];
-    const known = Object.keys(RTP_LABELS).filter((k) => k in stats);
-    const rest = Object.keys(stats).filter((k) => !(k in RTP_LABELS)).sort();
+    const known = Object.keys(RTP_STATS).filter((k) => k in stats);
+    const rest = Object.keys(stats).filter((k) => !(k in RTP_STATS)).sort();
     const rows = [...known, ...rest].map((key) => {
-      const v = stats[key];
-      const text = typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : String(v);
-      return el("tr", null, el("th", { scope: "row" }, RTP_LABELS[key] || key), el("td", { class: "num" }, text));
+      const [words, unit] = RTP_STATS[key] || [rtpWords(key), "id"];
+      return el("tr", { dataset: { key } }, el("th", { scope: "row" }, words), el("td", { class: "num" }, rtpValue(stats[key], unit)));
     });
     body.replaceChildren(...rows);
     table.hidden = !rows.length;
@@ -397,10 +436,16 @@ const GROUPS = [
 ];
 // These have their own panels above.
 const ELSEWHERE = new Set(["get_channel_var", "set_channel_var", "rtp_statistics"]);
+// {name, label, why, setBlocked(why, whyId)}: every control that can be ruled out, its reason said once in
+// the "Not possible now" list (a dialplan channel rules out twenty actions, several for the same reason).
 const actionControls = [];
+const blockedBox = el("section", { class: "action-group blocked-actions", hidden: true }, el("h3", null, "Not possible now"));
+const blockedList = el("ul", { class: "plain-list", id: "blocked-actions" });
+blockedBox.append(blockedList);
 
 function setupActions() {
   const panel = $("actions-panel");
+  panel.append(blockedBox);
   const defs = (boot?.actions || []).filter((a) => a.on_channel !== false && !ELSEWHERE.has(a.name));
   const known = new Set(GROUPS.map(([g]) => g));
   const groups = [...GROUPS, ["other", "Other"]];
@@ -408,24 +453,26 @@ function setupActions() {
     const inGroup = defs.filter((a) => (known.has(a.group) ? a.group : "other") === group);
     if (!inGroup.length) continue;
     const quick = el("div", { class: "quick-actions" });
-    const quickWhy = el("ul", { class: "quick-why" });
     const list = el("div", { class: "action-list" });
-    panel.append(el("section", { class: "action-group" }, el("h3", null, title), quick, quickWhy, list));
+    panel.append(el("section", { class: "action-group" }, el("h3", null, title), quick, list));
     for (const def of inGroup) {
       if (def.params?.length) list.append(actionBlock(def));
-      else quick.append(quickAction(def, quickWhy));
+      else quick.append(quickAction(def));
     }
-    if (group === "monitor" && allowed("snoop_channel")) quick.prepend(listenAction(quickWhy));
+    if (group === "monitor" && allowed("snoop_channel")) quick.prepend(listenAction());
     if (!quick.children.length) quick.remove();
     if (!list.children.length) list.remove();
   }
 }
 
-/** An action without parameters: one button; when it cannot apply, the reason is listed under the row. */
-function quickAction(def, whyList) {
-  const whyId = uniqueId("why");
-  const why = el("li", { id: whyId, hidden: true });
-  whyList.append(why);
+/** Point a disabled control at its reason (in the "Not possible now" list), or clear that. */
+function describe(node, whyId) {
+  if (whyId) node.setAttribute("aria-describedby", whyId);
+  else node.removeAttribute("aria-describedby");
+}
+
+/** An action without parameters: one button. */
+function quickAction(def) {
   const button = el("button", { type: "submit", class: "btn" }, def.label);
   const form = el("form", { class: "quick-form", dataset: { action: def.name } }, button);
   form.addEventListener("submit", async (ev) => {
@@ -435,27 +482,22 @@ function quickAction(def, whyList) {
     await submitAction(def, {});
     button.disabled = !!current.why;
   });
-  const current = { name: def.name, why: null };
-  current.setBlocked = (text) => {
+  const current = { name: def.name, label: def.label, why: null };
+  current.setBlocked = (text, whyId) => {
     button.disabled = !!text;
     button.title = text || `${def.label} this channel`;
-    why.textContent = text ? `${def.label}: ${text}` : "";
-    why.hidden = !text;
-    if (text) button.setAttribute("aria-describedby", whyId);
-    else button.removeAttribute("aria-describedby");
+    describe(button, whyId);
   };
   actionControls.push(current);
   return form;
 }
 
 /** Listen from the supervisor's own phone (a monitoring session); the raw snoop stays below it. */
-function listenAction(whyList) {
-  const whyId = uniqueId("why");
-  const why = el("li", { id: whyId, hidden: true });
-  whyList.append(why);
+function listenAction() {
   const button = el("button", { type: "button", class: "btn btn-primary", id: "listen-button", dataset: { action: "monitor" } });
   let busy = false;
-  const current = { name: "monitor", why: null, whyFn: (c) => whyCannotMonitor(c || ref) };
+  let whyId = null;
+  const current = { name: "monitor", label: "Listen", why: null, whyFn: (c) => whyCannotMonitor(c || ref) };
   const paint = () => {
     const running = sessions.monitoring(server, channelId);
     const label = running ? "Listening: show the session" : "Listen from your phone";
@@ -465,12 +507,12 @@ function listenAction(whyList) {
     if (busy) button.setAttribute("aria-busy", "true");
     else button.removeAttribute("aria-busy");
     button.title = text || (running ? "Your monitoring session on this call" : "Your phone rings; answer it to hear the call");
-    why.textContent = text ? `Listen: ${text}` : "";
-    why.hidden = !text;
-    if (text) button.setAttribute("aria-describedby", whyId);
-    else button.removeAttribute("aria-describedby");
+    describe(button, text ? whyId : null);
   };
-  current.setBlocked = paint;
+  current.setBlocked = (text, id) => {
+    whyId = id;
+    paint();
+  };
   button.addEventListener("click", async () => {
     if (busy) return;
     const running = sessions.monitoring(server, channelId);
@@ -522,30 +564,40 @@ function actionBlock(def) {
     grid: true,
     renderResult,
   });
-  const whyId = uniqueId("why");
-  const why = el("span", { class: "action-why", id: whyId });
   const block = el("details", { class: "action-form", dataset: { actionBlock: def.name } });
-  const summary = el("summary", { "aria-describedby": whyId }, el("span", null, def.label), why);
+  const summary = el("summary", null, el("span", null, def.label));
   if (def.help) form.prepend(el("p", { class: "action-help" }, def.help));
   block.append(summary, form);
   actionControls.push({
     name: def.name,
-    setBlocked: (text) => {
+    label: def.label,
+    setBlocked: (text, whyId) => {
       setBlocked(text);
-      why.textContent = text || "";
+      summary.title = text || "";
+      describe(summary, whyId);
       block.classList.toggle("is-disabled", !!text);
     },
   });
   return block;
 }
 
+let blockedKey = "";
+
 function refreshActions() {
+  const byReason = new Map(); // reason -> labels of the controls it rules out, in page order
   for (const ctl of actionControls) {
-    const why = gone ? "This channel is gone." : ctl.whyFn ? ctl.whyFn(channel) : whyDisabled(ctl.name, channel);
-    if (ctl.why !== why) {
-      ctl.why = why;
-      ctl.setBlocked(why);
-    }
+    ctl.why = gone ? "This channel is gone." : ctl.whyFn ? ctl.whyFn(channel) : whyDisabled(ctl.name, channel);
+    if (ctl.why) byReason.set(ctl.why, [...(byReason.get(ctl.why) || []), ctl.label]);
+  }
+  const reasons = [...byReason.keys()];
+  const key = JSON.stringify([...byReason]);
+  if (key !== blockedKey) {
+    blockedKey = key;
+    blockedList.replaceChildren(
+      ...reasons.map((why, i) => el("li", { id: `blocked-why-${i}` }, el("strong", null, byReason.get(why).join(", ")), `: ${why}`)),
+    );
+    blockedBox.hidden = !reasons.length;
+    for (const ctl of actionControls) ctl.setBlocked(ctl.why, ctl.why ? `blocked-why-${reasons.indexOf(ctl.why)}` : null);
   }
   rtpCheck();
 }

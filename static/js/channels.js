@@ -11,8 +11,11 @@ import {
   channelFlags,
   channelUrl,
   flagChip,
+  numberNode,
   openCallPopover,
+  partyNodes,
   partyText,
+  partyTitle,
   runAction,
   stateBadge,
   stateRank,
@@ -23,6 +26,7 @@ import {
   whyDisabled,
 } from "./channel-ui.js";
 import { buildFields } from "./forms.js";
+import { gridNav } from "./grid-nav.js";
 import { closePopover, openPopover } from "./popover.js";
 import { sessions } from "./sessions.js";
 
@@ -121,6 +125,10 @@ let sort = { key: "duration", dir: -1 };
 readUrlState();
 
 let dataDirty = true;
+let fitDirty = true;
+let lastFit = -Infinity;
+let fitTimer = null;
+const FIT_INTERVAL_MS = 250;
 let frameQueued = false;
 let rowHeight = 34;
 let headHeight = 0;
@@ -153,6 +161,14 @@ const rendered = new Map(); // uid -> tr currently in the DOM
 buildHeader();
 setupFilters();
 measureRowHeight();
+const nav = gridNav({
+  table,
+  wrap,
+  rowCount: () => view.length,
+  pageRows: () => Math.max(1, Math.floor((viewHeight - headHeight) / rowHeight) - 1),
+  rowAt,
+  open: (tr) => location.assign(tr._nameLink.href),
+});
 
 // ---------------------------------------------------------------- live data
 
@@ -165,7 +181,7 @@ function haystack(c) {
 }
 
 function upsert(c) {
-  entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null });
+  entries.set(c.uid, { uid: c.uid, c, hay: haystack(c), sk: null, skFor: null, fit: fitTexts(c) });
 }
 
 // A snapshot may come in parts ({part, last}) so a huge one never blocks the page in one go; channels
@@ -200,6 +216,8 @@ live.on("status", (status) => {
   else if (status.state === "reconnecting" || status.state === "connecting") text = `Reconnecting to Asterisk. ${status.detail.replace(/\n/g, "; ")}`;
   staleBanner.textContent = text;
   staleBanner.hidden = !text;
+  // Buttons that would send Asterisk something are disabled, with this reason, while it is not live.
+  for (const tr of rendered.values()) if (tr._c) updateRow(tr, tr._c);
 });
 
 function invalidate() {
@@ -219,10 +237,24 @@ function frame() {
   const scrollTop = wrap.scrollTop;
   if (dataDirty) {
     dataDirty = false;
+    fitDirty = true;
     recompute();
     renderCounts();
   }
   renderRows(scrollTop);
+  // Widths follow the data a few times a second at most, not every frame of a busy feed.
+  if (fitDirty) {
+    const now = performance.now();
+    if (now - lastFit >= FIT_INTERVAL_MS) {
+      fitDirty = false;
+      if (fitColumns()) lastFit = now;
+    } else if (!fitTimer) {
+      fitTimer = setTimeout(() => {
+        fitTimer = null;
+        schedule();
+      }, FIT_INTERVAL_MS - (now - lastFit));
+    }
+  }
 }
 
 // ---------------------------------------------------------------- filter + sort
@@ -265,6 +297,137 @@ function recompute() {
   matchedBeforeState = matched;
 }
 
+// ---------------------------------------------------------------- column widths
+
+// These columns are as wide as their widest value among the channels in view (never narrower than their
+// header, never wider than a cap); the channel name takes what is left. Only the widest value of each is
+// measured (on a canvas), and layout is read only on resize. A value wider than its column is cut, with
+// its full text on hover (the cell's title) and on keyboard focus (grid-nav.js).
+const FIT_MAX = {
+  id: 220, state: 150, "caller-name": 260, "caller-number": 190, connected: 340, where: 300, duration: 140, flags: 380,
+};
+// What the channel name keeps before the other columns give way: on a phone, less (its text is on hover
+// and focus; a cut state or duration would say nothing).
+const NAME_FLOOR = 200;
+const NAME_SHARE = 0.35;
+const BADGE_EXTRA = 30; // a state badge's dot, gap and padding around its word
+const CHIP_EXTRA = 38; // a flag chip's glyph, padding, border and margin around its word
+
+function fitTexts(c) {
+  const flags = channelFlags(c);
+  return {
+    id: c.id,
+    state: c.state || "Unknown",
+    "caller-name": c.caller?.name || "",
+    "caller-number": c.caller?.number || "",
+    connected: partyText(c.connected),
+    where: whereText(c),
+    flags: flags.map((f) => f.text).join(""),
+    chips: flags.length,
+  };
+}
+
+const ruler = document.createElement("canvas").getContext("2d");
+function textWidth(text, font) {
+  ruler.font = font;
+  return ruler.measureText(text).width;
+}
+
+let fitLayout = null; // {budget, mins, visible, padding}: read on resize
+let fitFonts = null; // column -> canvas font, read from a rendered row
+let fitApplied = "";
+
+function readFitLayout(wrapWidth) {
+  const cells = table.tHead.rows[0]?.cells;
+  if (!cells) return;
+  const visible = new Set();
+  const mins = {};
+  let fixed = 0;
+  const first = getComputedStyle(cells[0]);
+  const padding = parseFloat(first.paddingLeft) + parseFloat(first.paddingRight) + 2; // a pixel to spare each side
+  COLUMNS.forEach((col, i) => {
+    const th = cells[i];
+    if (getComputedStyle(th).display === "none") return;
+    visible.add(col.key);
+    if (col.key in FIT_MAX) mins[col.key] = (th.firstElementChild?.offsetWidth || 0) + padding;
+    else if (col.key !== "name") fixed += th.getBoundingClientRect().width;
+  });
+  const tableWidth = Math.max(wrapWidth, parseFloat(getComputedStyle(table).minWidth) || 0);
+  fitLayout = { budget: tableWidth - fixed, mins, visible, padding };
+  fitFonts = null;
+  fitApplied = "";
+}
+
+function readFonts() {
+  const tr = rendered.values().next().value;
+  if (!tr) return null;
+  const font = (node) => {
+    const cs = getComputedStyle(node);
+    return `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  };
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const family = getComputedStyle(tr._cells.flags).fontFamily;
+  const out = { name: font(tr._nameLink), flags: `normal 650 ${0.78 * rem}px ${family}`, state: `normal 650 ${0.82 * rem}px ${family}` };
+  for (const key of ["id", "caller-name", "caller-number", "connected", "where", "duration"]) out[key] = font(tr._cells[key]);
+  return out;
+}
+
+/** Share `budget` px: columns that want less than an equal share get what they want, the rest share what is left. */
+function share(want, mins, budget) {
+  const keys = Object.keys(want).sort((a, b) => want[a] - want[b]);
+  const out = {};
+  let left = budget;
+  keys.forEach((key, i) => {
+    out[key] = Math.max(mins[key], Math.min(want[key], Math.floor(left / (keys.length - i))));
+    left -= out[key];
+  });
+  return out;
+}
+
+/** Size the columns to the view; false when there is nothing to measure yet (no layout, no row drawn). */
+function fitColumns() {
+  if (!fitLayout || !(fitFonts ??= readFonts())) return false;
+  // One pass over the view (10,000 channels): parallel arrays, no per-channel allocation.
+  const keys = Object.keys(FIT_MAX).filter((key) => fitLayout.visible.has(key) && key !== "duration" && key !== "flags");
+  const best = keys.map(() => "");
+  const hasFlags = fitLayout.visible.has("flags");
+  let flags = "";
+  let chips = 0;
+  let name = "";
+  let oldest = Infinity;
+  for (const e of view) {
+    const t = e.fit;
+    for (let i = 0; i < keys.length; i++) if (t[keys[i]].length > best[i].length) best[i] = t[keys[i]];
+    if (hasFlags && t.flags.length + 4 * t.chips > flags.length + 4 * chips) {
+      flags = t.flags;
+      chips = t.chips;
+    }
+    if (e.c.name.length > name.length) name = e.c.name;
+    if (e.c.created < oldest) oldest = e.c.created;
+  }
+  const widest = Object.fromEntries(keys.map((key, i) => [key, best[i]]));
+  if (hasFlags) widest.flags = flags;
+  // The oldest channel's age, with a digit to spare: the column does not grow every few minutes.
+  if (fitLayout.visible.has("duration") && view.length) widest.duration = `${channelAge({ created: oldest })}0`;
+  const extra = { flags: chips * CHIP_EXTRA, state: BADGE_EXTRA };
+  const want = {};
+  for (const [key, text] of Object.entries(widest)) {
+    // The longest value in characters is measured, with a little to spare for a shorter but wider one.
+    const px = text ? textWidth(text, fitFonts[key]) * 1.06 + (extra[key] || 0) + fitLayout.padding : 0;
+    want[key] = Math.ceil(Math.min(FIT_MAX[key], Math.max(fitLayout.mins[key], px)));
+  }
+  const nameKeeps = Math.min(NAME_FLOOR, NAME_SHARE * fitLayout.budget, textWidth(name, fitFonts.name) + fitLayout.padding);
+  const widths = share(want, fitLayout.mins, fitLayout.budget - nameKeeps);
+  const key = JSON.stringify(widths);
+  if (key === fitApplied) return true;
+  fitApplied = key;
+  const cells = table.tHead.rows[0].cells;
+  COLUMNS.forEach((col, i) => {
+    if (col.key in widths) cells[i].style.width = `${widths[col.key]}px`;
+  });
+  return true;
+}
+
 // ---------------------------------------------------------------- rows
 
 // Read once per resize: reading layout in every frame would force a synchronous layout.
@@ -302,8 +465,10 @@ function renderRows(wrapScrollTop) {
     rows.push(tr);
   }
   // Rows are never recycled for another channel: a focused button must keep meaning the same call.
+  let lostFocusAt = -1;
   for (const [uid, tr] of rendered) {
     if (!wanted.has(uid)) {
+      if (tr.contains(document.activeElement) && !entries.has(uid)) lostFocusAt = Number(tr.getAttribute("aria-rowindex")) - 2;
       tr.remove();
       rendered.delete(uid);
     }
@@ -316,22 +481,40 @@ function renderRows(wrapScrollTop) {
   }
 
   renderFoot(total);
+  nav.sync();
+  // The focused row's channel went away: the keyboard user stays in the table, on the row now in its place.
+  if (lostFocusAt >= 0) nav.focusRowAt(lostFocusAt);
+}
+
+/** The row at `index` of the view, scrolled into sight and in the DOM (keyboard navigation). */
+function rowAt(index) {
+  const e = view[index];
+  if (!e) return null;
+  const top = index * rowHeight;
+  const inner = viewHeight - headHeight;
+  let scrollTop = wrap.scrollTop;
+  if (top < scrollTop) scrollTop = top;
+  else if (top + rowHeight > scrollTop + inner) scrollTop = top + rowHeight - inner;
+  if (scrollTop !== wrap.scrollTop) wrap.scrollTop = scrollTop;
+  renderRows(wrap.scrollTop);
+  return rendered.get(e.uid) || null;
 }
 
 let rowSerial = 0;
 let rowPrototype = null;
 
 // Rows are cloned from one prototype: cloneNode is several times cheaper than building each node.
+// The table is one tab stop (grid-nav.js): rows, cells and controls are focusable by script only.
 function buildPrototype() {
-  const tr = document.createElement("tr");
-  for (const col of COLUMNS) tr.append(el("td", { class: `c-${col.key}`, dataset: { field: col.key } }));
+  const tr = el("tr", { tabindex: "-1" });
+  for (const col of COLUMNS) tr.append(el("td", { class: `c-${col.key}`, tabindex: "-1", dataset: { field: col.key } }));
   const at = (key) => tr.children[COLUMNS.findIndex((col) => col.key === key)];
   // The sub-line is shown only on phones, where the caller columns fold into the channel cell.
-  at("name").append(el("a", { class: "ch-link" }), el("span", { class: "ch-sub" }));
+  at("name").append(el("a", { class: "ch-link", tabindex: "-1" }), el("span", { class: "ch-sub" }));
   const btns = el("div", { class: "row-btns" });
   // Icons are CSS masks keyed by data-action: no SVG per button, and a toggle costs one attribute.
-  for (const { slot } of SLOTS) btns.append(el("button", { type: "button", class: `rb rb-${slot}`, dataset: { slot } }, el("span", { class: "rb-text" })), el("span", { class: "visually-hidden" }));
-  at("actions").append(btns, el("button", { type: "button", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }));
+  for (const { slot } of SLOTS) btns.append(el("button", { type: "button", tabindex: "-1", class: `rb rb-${slot}`, dataset: { slot } }, el("span", { class: "rb-text" })), el("span", { class: "visually-hidden" }));
+  at("actions").append(btns, el("button", { type: "button", tabindex: "-1", class: "rb row-menu-btn", "aria-haspopup": "dialog", "aria-label": "Actions", title: "Actions" }));
   return tr;
 }
 
@@ -358,6 +541,14 @@ function createRow(uid) {
   return tr;
 }
 
+/** A click-to-call button for `number` when the role may call it, else null. */
+function dialable(number) {
+  if (!canCall || !isDialable(number)) return null;
+  const button = callButton(number);
+  button.tabIndex = -1; // reached with the arrow keys, like every control in the table
+  return button;
+}
+
 function setText(tr, key, node, value) {
   if (tr._v[key] !== value) {
     tr._v[key] = value;
@@ -377,6 +568,7 @@ function updateRow(tr, c) {
     tr._nameLink.href = href;
   }
   setText(tr, "id", cells.id, c.id);
+  if (cells.id.title !== c.id) cells.id.title = c.id;
 
   if (tr._v.state !== c.state) {
     tr._v.state = c.state;
@@ -384,27 +576,32 @@ function updateRow(tr, c) {
     tr.dataset.tone = stateTone(c.state);
   }
 
-  setText(tr, "caller-name", cells["caller-name"], c.caller?.name || "");
-  setText(tr, "sub", tr._sub, partyText(c.caller) || "—");
+  const callerName = c.caller?.name || "";
+  if (tr._v["caller-name"] !== callerName) {
+    tr._v["caller-name"] = callerName;
+    cells["caller-name"].replaceChildren(...(callerName ? [el("bdi", null, callerName)] : []));
+    cells["caller-name"].title = callerName;
+  }
+  const caller = partyText(c.caller);
+  if (tr._v.sub !== caller) {
+    tr._v.sub = caller;
+    tr._sub.replaceChildren(...(caller ? partyNodes(c.caller) : ["—"]));
+  }
+  // On phones the caller folds under the name: the cell's full text has both.
+  const nameTitle = caller ? `${c.name}\n${partyTitle(c.caller)}` : c.name || "";
+  if (cells.name.title !== nameTitle) cells.name.title = nameTitle;
   const number = c.caller?.number || "";
   if (tr._v.number !== number) {
     tr._v.number = number;
-    if (canCall && isDialable(number)) cells["caller-number"].replaceChildren(callButton(number));
-    else cells["caller-number"].textContent = number;
+    cells["caller-number"].replaceChildren(...(number ? [dialable(number) || numberNode(number)] : []));
+    cells["caller-number"].title = number;
   }
   const connected = partyText(c.connected);
   if (tr._v.connected !== connected) {
     tr._v.connected = connected;
-    const cNumber = c.connected?.number || "";
-    if (canCall && isDialable(cNumber)) {
-      const name = c.connected?.name || "";
-      // Same words as partyText ("Name <number>"), with the number a click-to-call button.
-      cells.connected.replaceChildren(...(name ? [`${name} <`, callButton(cNumber), ">"] : [callButton(cNumber)]));
-      cells.connected.title = connected;
-    } else {
-      cells.connected.textContent = connected;
-      cells.connected.removeAttribute("title");
-    }
+    // "Name <number>", the number a click-to-call button when it can be called.
+    cells.connected.replaceChildren(...partyNodes(c.connected, dialable(c.connected?.number)));
+    cells.connected.title = partyTitle(c.connected);
   }
   setText(tr, "where", cells.where, whereText(c));
   const wt = whereTitle(c);
@@ -419,9 +616,7 @@ function updateRow(tr, c) {
   if (tr._v.flags !== flagKey) {
     tr._v.flags = flagKey;
     cells.flags.replaceChildren(...flags.map(flagChip));
-    // Several flags do not fit the column as words: they shrink to their symbols, the words stay in the tooltip.
-    cells.flags.classList.toggle("flags-many", flags.length > 1);
-    cells.flags.title = flags.map((f) => f.text).join(", ");
+    cells.flags.title = flags.map((f) => f.title).join("\n");
   }
   tr.classList.toggle("is-held", !!c.flags?.held);
 
@@ -550,9 +745,10 @@ function buildHeader() {
   for (const col of COLUMNS) {
     const th = el("th", { scope: "col", class: `c-${col.key}` });
     if (col.sortKey) {
-      const btn = el("button", { type: "button", class: "sort-btn", dataset: { sort: col.key } }, col.label, el("span", { class: "sort-ind", "aria-hidden": "true" }));
+      const btn = el("button", { type: "button", tabindex: "-1", class: "sort-btn", dataset: { sort: col.key } }, col.label, el("span", { class: "sort-ind", "aria-hidden": "true" }));
       th.append(btn);
     } else {
+      th.tabIndex = -1;
       th.append(el("span", { class: "th-label" }, col.label));
     }
     tr.append(th);
@@ -564,6 +760,8 @@ function buildHeader() {
     const key = btn.dataset.sort;
     sort = sort.key === key ? { key, dir: -sort.dir } : { key, dir: key === "duration" ? -1 : 1 };
     paintSortHeader();
+    readFitLayout(wrap.clientWidth); // the sort mark moved: the headers' widths changed
+    fitDirty = true;
     writeUrlState();
     invalidate();
   });
@@ -827,6 +1025,8 @@ wrap.addEventListener("scroll", schedule, { passive: true });
 new ResizeObserver(([entry]) => {
   viewHeight = entry.contentRect.height;
   measureRowHeight();
+  readFitLayout(entry.contentRect.width);
+  fitDirty = true;
   schedule();
 }).observe(wrap);
 schedule();

@@ -20,6 +20,9 @@ const LABELS = {
   terminateOn: "Terminate on",
 };
 
+/** A choice in words, as the catalogue gives them (hangup reasons); the value sent stays the choice. */
+export const choiceLabel = (p, choice) => p.labels?.[choice] ?? String(choice);
+
 export function paramLabel(p) {
   if (p.label) return p.label;
   if (LABELS[p.name]) return LABELS[p.name];
@@ -132,7 +135,7 @@ function buildField(p, initial, compact) {
   if (p.type === "choice") {
     input = el("select", { id, name: p.name, "aria-describedby": describedBy, required: p.required || null });
     if (!p.required && (p.default === undefined || p.default === null)) input.append(el("option", { value: "" }, "—"));
-    for (const choice of p.choices || []) input.append(el("option", { value: String(choice) }, String(choice)));
+    for (const choice of p.choices || []) input.append(el("option", { value: String(choice) }, choiceLabel(p, choice)));
     if (initialValue !== undefined && initialValue !== null) input.value = String(initialValue);
   } else if (p.type === "int") {
     input = el("input", {
@@ -174,7 +177,7 @@ function readScalar(p, input, hint) {
     return { value: undefined };
   }
   if (p.type === "choice") {
-    if (p.choices && !p.choices.map(String).includes(raw)) return { error: `Choose one of: ${p.choices.join(", ")}.` };
+    if (p.choices && !p.choices.map(String).includes(raw)) return { error: `Choose one of: ${p.choices.map((c) => choiceLabel(p, c)).join(", ")}.` };
     // Choices may be numbers in the catalogue; send them back with their own type.
     const match = (p.choices || []).find((c) => String(c) === raw);
     return { value: match ?? raw };

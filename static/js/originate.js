@@ -1,12 +1,22 @@
 // Click-to-call for everyone allowed, and the full ARI originate form for NOC and admins.
-import { allowed, api, el, fmtDuration, toast } from "./common.js";
-import { actionDef, channelUrl, clickToCall, successText } from "./channel-ui.js";
+import { allowed, api, el, fmtDuration, live, toast } from "./common.js";
+import { actionDef, asteriskDown, channelUrl, clickToCall, successText } from "./channel-ui.js";
 import { actionForm, resultList } from "./forms.js";
 import { isEnded, sessionAge, sessionWords, sessions } from "./sessions.js";
 
 const capitalise = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 const $ = (id) => document.getElementById(id);
+
+/** A note saying why a form cannot be sent while Asterisk is not live; `update(why)` shows or hides it. */
+function downNote(before) {
+  const note = el("p", { class: "banner banner-warn", role: "status", hidden: true });
+  before.before(note);
+  return (why) => {
+    note.textContent = why || "";
+    note.hidden = !why;
+  };
+}
 
 // ---------------------------------------------------------------- click-to-call
 
@@ -26,6 +36,14 @@ if (ctc) {
   const box = $("ctc-session");
   const button = ctc.querySelector("button[type=submit]");
   let followed = null; // {id, reached, last}
+  const showDown = downNote(ctc.querySelector(".form-actions"));
+  let downWhy = null;
+  live.on("status", () => {
+    downWhy = asteriskDown();
+    showDown(downWhy);
+    button.disabled = !!downWhy;
+    button.title = downWhy || "";
+  });
 
   const showError = (msg) => {
     error.textContent = msg;
@@ -40,24 +58,15 @@ if (ctc) {
 
   ctc.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    if (downWhy) return;
+    // The server's dial plan judges the number, empty or not: one set of words for what is wrong with it.
     const destination = input.value.trim();
     showFormError("");
-    if (!destination) {
-      showError("Enter the number or extension to call.");
-      input.focus();
-      return;
-    }
-    // Spaces, brackets and slashes are layout the server strips ("+44 (20) 7946-0000"); the rest it judges.
-    if (!/^[0-9A-Za-z*#+@._\-\s()/:]+$/.test(destination)) {
-      showError("Use digits, letters, * # + @ . _ - only.");
-      input.focus();
-      return;
-    }
     showError("");
     button.disabled = true;
     ctc.setAttribute("aria-busy", "true");
     const outcome = await clickToCall(destination, { quiet: true });
-    button.disabled = false;
+    button.disabled = !!downWhy;
     ctc.removeAttribute("aria-busy");
     if (outcome.ok) {
       follow(outcome.result);
@@ -161,7 +170,7 @@ const host = $("originate-form");
 const def = actionDef("originate");
 if (host && def && allowed("originate")) {
   const serverSelect = $("originate-server");
-  const { form, ctl } = actionForm(def, {
+  const { form, ctl, setBlocked } = actionForm(def, {
     submitLabel: "Originate",
     grid: true,
     submit: async (values) => {
@@ -207,4 +216,13 @@ if (host && def && allowed("originate")) {
   };
   form.addEventListener("input", markExcluded);
   host.append(form);
+
+  const showDown = downNote(form);
+  const check = () => {
+    const why = asteriskDown(serverSelect?.value || null);
+    showDown(why);
+    setBlocked(why);
+  };
+  live.on("status", check);
+  serverSelect?.addEventListener("change", check);
 }

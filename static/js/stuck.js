@@ -4,11 +4,16 @@
 // to catch a channel with no event at all (time passes), so the list is also re-read every 10 s.
 // ARI text is untrusted: everything is rendered with text nodes (el() / textContent).
 import { api, boot, channelAge, el, fmtCount, live, toast } from "./common.js";
-import { channelUrl, stateBadge, whereText } from "./channel-ui.js";
+import { asteriskDown, channelUrl, stateBadge, whereText } from "./channel-ui.js";
+import { choiceLabel } from "./forms.js";
 
 const REFRESH_MS = 10000;
 
 const rows = new Map(); // uid -> {c, reasons: [{rule, label, text}], tr}
+// Channels known to be gone (hung up by the sweep, removed by the socket): a list read before they went,
+// or a late diff, must not bring them back. Channel ids are never reused; the oldest are forgotten.
+const gone = new Set();
+const MAX_GONE = 5000;
 const selected = new Set();
 let labels = {}; // rule -> label
 let loaded = false;
@@ -30,13 +35,11 @@ const summaryPanel = $("stuck-summary");
 
 // ---------------------------------------------------------------- reasons select
 
-function hangupReasons() {
-  const hangup = (boot?.actions || []).find((a) => a.name === "hangup");
-  const param = (hangup?.params || []).find((p) => p.name === "reason");
-  return param?.choices?.length ? param.choices : ["normal"];
-}
+// The hangup action's reason parameter: its choices, and the words every page shows for them.
+const reasonParam = (boot?.actions || []).find((a) => a.name === "hangup")?.params?.find((p) => p.name === "reason") || { choices: ["normal"] };
+const reasonWords = (reason) => choiceLabel(reasonParam, reason);
 
-for (const reason of hangupReasons()) reasonSelect.append(el("option", { value: reason }, reason.replace(/_/g, " ")));
+for (const reason of reasonParam.choices) reasonSelect.append(el("option", { value: reason }, reasonWords(reason)));
 reasonSelect.value = "normal";
 
 // ---------------------------------------------------------------- loading
@@ -84,6 +87,7 @@ function reasonsFromNames(names, previous) {
 }
 
 function put(c, reasons) {
+  if (gone.has(c.uid)) return;
   let row = rows.get(c.uid);
   if (!row) {
     row = { c, reasons, tr: buildRow(c.uid) };
@@ -92,6 +96,12 @@ function put(c, reasons) {
   row.c = c;
   row.reasons = reasons;
   fillRow(row);
+}
+
+function forget(uid) {
+  gone.add(uid);
+  if (gone.size > MAX_GONE) gone.delete(gone.values().next().value);
+  drop(uid);
 }
 
 function drop(uid) {
@@ -149,7 +159,11 @@ function renderSelection() {
   for (const row of rows.values()) row.tr._box.checked = selected.has(row.c.uid);
   const n = selected.size;
   hangupButton.textContent = `Hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}`;
-  hangupButton.disabled = n === 0 || busy;
+  // Hanging up needs Asterisk: while it is not live the button says why it is off.
+  const down = asteriskDown();
+  hangupButton.disabled = n === 0 || busy || !!down;
+  hangupButton.title = down || "";
+  $("confirm-go").disabled = busy || !!down;
   previewButton.disabled = busy;
   selectAll.checked = rows.size > 0 && n === rows.size;
   selectAll.indeterminate = n > 0 && n < rows.size;
@@ -177,10 +191,13 @@ live.on("snapshot", (msg) => {
   if (msg.last !== false) refetchSoon(0);
 });
 
+live.on("status", renderSelection);
+
 live.on("diff", (msg) => {
   let changed = false;
   let fresh = false;
   for (const c of msg.upsert || []) {
+    if (gone.has(c.uid)) continue;
     if (c.stuck?.length) {
       fresh ||= !rows.has(c.uid);
       put(c, reasonsFromNames(c.stuck, rows.get(c.uid)?.reasons));
@@ -191,10 +208,8 @@ live.on("diff", (msg) => {
     }
   }
   for (const uid of msg.remove || []) {
-    if (rows.has(uid)) {
-      drop(uid);
-      changed = true;
-    }
+    changed ||= rows.has(uid);
+    forget(uid);
   }
   if (changed) render();
   if (fresh) refetchSoon(); // the words for a newly caught channel come from the server
@@ -233,8 +248,8 @@ previewButton.addEventListener("click", async () => {
   const reason = reasonSelect.value;
   const many = `${fmtCount(targets.length)} channel${targets.length === 1 ? "" : "s"}`;
   let note = "No channel would be hung up: none is stuck right now.";
-  if (selected.size) note = `The selected ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
-  else if (targets.length) note = `Nothing is selected yet. Ticked, these ${many} would be hung up with reason “${reason.replace(/_/g, " ")}”:`;
+  if (selected.size) note = `The selected ${many} would be hung up with reason “${reasonWords(reason)}”:`;
+  else if (targets.length) note = `Nothing is selected yet. Ticked, these ${many} would be hung up with reason “${reasonWords(reason)}”:`;
   $("preview-note").textContent = note;
   $("preview-list").replaceChildren(...targets.map(describe));
   previewPanel.hidden = false;
@@ -250,7 +265,7 @@ hangupButton.addEventListener("click", () => {
   const n = targets.length;
   const reason = reasonSelect.value;
   $("confirm-title").textContent = `Hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}?`;
-  $("confirm-note").textContent = `Each one is hung up with reason “${reason.replace(/_/g, " ")}” and recorded in the audit log. This cannot be undone.`;
+  $("confirm-note").textContent = `Each one is hung up with reason “${reasonWords(reason)}” and recorded in the audit log. This cannot be undone.`;
   $("confirm-list").replaceChildren(...targets.map(describe));
   $("confirm-go").textContent = `Yes, hang up ${fmtCount(n)} channel${n === 1 ? "" : "s"}`;
   confirmPanel.dataset.uids = JSON.stringify(targets.map((row) => row.c.uid));
@@ -279,6 +294,9 @@ $("confirm-go").addEventListener("click", async () => {
     const summary = await api("POST", "stuck/hangup", { channels: uids, reason, confirm: true });
     confirmPanel.hidden = true;
     for (const uid of uids) selected.delete(uid);
+    // What the sweep hung up (or found gone) leaves now, not when its removal comes over the socket.
+    for (const item of [...summary.hung_up, ...summary.already_gone]) forget(item.id);
+    render();
     showSummary(summary);
     const failed = summary.failed?.length || 0;
     toast(failed ? "error" : "success", `Sweep done: ${summary.hung_up.length} hung up, ${summary.already_gone.length} already gone${failed ? `, ${failed} failed` : ""}.`);

@@ -19,11 +19,7 @@ def test_click_to_call_as_an_agent_rings_their_own_phone(ui):
     expect(page.locator(".originate-grid h2")).to_have_text(["Call from your phone"])  # no full originate form
     expect(page.locator("section[aria-labelledby=ctc-title]")).to_contain_text("From your phone PJSIP/alice")
 
-    page.get_by_label("Number or extension").fill("10;3")
-    page.get_by_role("button", name="Call", exact=True).click()
-    expect(page.locator("#ctc-error")).to_have_text("Use digits, letters, * # + @ . _ - only.")
-
-    # Letters pass the page's check but not the server's: its 400 lands under the field too.
+    # The server's dial plan judges the number: its 400 lands under the field.
     page.get_by_label("Number or extension").fill("alice")
     page.get_by_role("button", name="Call", exact=True).click()
     expect(page.locator("#ctc-error")).to_contain_text("digits")

@@ -1,7 +1,8 @@
-"""The live page at phone width and in dark mode, and the README's screenshot (a realistic mix of calls).
+"""The live page at phone width and in dark mode, and the README's screenshots (a realistic mix of calls:
+light, dark and phone).
 
-docs/screenshot.png is committed: it is rewritten only with UPDATE_DOCS_SCREENSHOT=1 (or when missing),
-so that a test run leaves the working tree clean; every run saves the same picture as an artefact."""
+docs/screenshot*.png are committed: they are rewritten only with UPDATE_DOCS_SCREENSHOT=1 (or when
+missing), so that a test run leaves the working tree clean; every run saves the same pictures as artefacts."""
 import os
 import shutil
 
@@ -12,7 +13,14 @@ from tests.browser.conftest import APP, ROOT, row
 
 pytestmark = pytest.mark.browser
 
-DOCS_SCREENSHOT = ROOT / "docs" / "screenshot.png"
+DOCS = ROOT / "docs"
+
+
+def publish(shot, name: str) -> None:
+    """Copy an artefact to docs/ when asked to (or when the README's picture is missing)."""
+    target = DOCS / name
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not target.exists():
+        shutil.copyfile(shot, target)
 
 
 def place_some_calls(pbx) -> dict[str, str]:
@@ -73,7 +81,7 @@ def test_the_live_page_in_dark_mode(ui):
     expect(page.locator("html")).to_have_attribute("data-theme", "light")
 
 
-def test_the_readme_screenshot(ui):
+def test_the_readme_screenshots(ui):
     pbx, admin = ui.pbx, ui.pbx.admin_api
     pbx.control("POST", "/_sim/phones/PJSIP/supervisor2", {"never_answer": True, "ring_after": 0.02})
     calls = {
@@ -99,24 +107,27 @@ def test_the_readme_screenshot(ui):
     act("supervisor1", "record", name="quality-sample-0412", format="wav")
     snoop = admin.post(f"/api/v1/channels/{calls['noc1']}/snoop_channel", json={"spy": "both", "app": APP}).json()
 
-    page = ui.as_user("supervisor", viewport={"width": 1680, "height": 690}, device_scale_factor=1)
-    expect(page.locator("#channel-rows tr[data-uid]")).to_have_count(10)
-    expect(row(page, calls["alice"]).locator('[data-flag="held"]')).to_be_visible()
-    expect(row(page, calls["bob"]).locator('[data-flag="muted"]')).to_have_text("Muted in")
-    expect(row(page, calls["carol"]).locator('[data-flag="moh"]')).to_be_visible()
-    expect(row(page, calls["supervisor1"]).locator('[data-flag="recording"]')).to_be_visible()
-    expect(row(page, calls["noc1"]).locator('[data-flag="snooped"]')).to_be_visible()
-    expect(row(page, snoop["id"]).locator('[data-flag="snoop"]')).to_be_visible()
-    expect(row(page, ringing).locator('[data-field="state"]')).to_have_text("Ringing")
-    page.locator("#filter-text").focus()
-    page.locator("#filter-text").blur()
-    page.mouse.move(0, 0)
-    shot = ui.shots.take(page, "readme")
-    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not DOCS_SCREENSHOT.exists():
-        shutil.copyfile(shot, DOCS_SCREENSHOT)
+    def ready(page):
+        expect(page.locator("#channel-rows tr[data-uid]")).to_have_count(10)
+        expect(row(page, calls["alice"]).locator('[data-flag="held"]')).to_be_attached()
+        expect(row(page, calls["bob"]).locator('[data-flag="muted"]')).to_have_text("Muted in")
+        expect(row(page, calls["carol"]).locator('[data-flag="moh"]')).to_be_attached()
+        expect(row(page, calls["supervisor1"]).locator('[data-flag="recording"]')).to_be_attached()
+        expect(row(page, calls["noc1"]).locator('[data-flag="snooped"]')).to_be_attached()
+        expect(row(page, snoop["id"]).locator('[data-flag="snoop"]')).to_be_attached()
+        expect(row(page, ringing).locator('[data-field="state"]')).to_have_text("Ringing")
+        page.mouse.move(0, 0)
 
-
-WALLBOARD_SCREENSHOT = ROOT / "docs" / "wallboard.png"
+    for scheme, name in (("light", "screenshot.png"), ("dark", "screenshot-dark.png")):
+        page = ui.as_user("supervisor", viewport={"width": 1680, "height": 690}, device_scale_factor=1,
+                          color_scheme=scheme)
+        ready(page)
+        publish(ui.shots.take(page, f"readme-{scheme}"), name)
+    phone = ui.as_user("supervisor", viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                       has_touch=True)
+    ready(phone)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+    publish(ui.shots.take(phone, "readme-phone"), "screenshot-phone.png")
 
 
 def test_the_wallboard_screenshot(ui):
@@ -144,8 +155,6 @@ def test_the_wallboard_screenshot(ui):
         expect(page.locator('#wb-counters [data-counter="calls"] dd')).to_have_text("4")
         page.wait_for_timeout(2100)  # durations tick past zero
         page.mouse.move(0, 0)
-        shot = ui.shots.take(page, "wallboard")
-        if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" or not WALLBOARD_SCREENSHOT.exists():
-            shutil.copyfile(shot, WALLBOARD_SCREENSHOT)
+        publish(ui.shots.take(page, "wallboard"), "wallboard.png")
     finally:
         pbx.control("POST", "/_sim/phones/PJSIP/noc1", {"offline": False})

@@ -130,3 +130,71 @@ def test_an_agent_is_turned_away_from_the_stuck_view(ui, stuck_dashboard):
     assert client.get("/stuck/").status_code == 403
     assert client.get("/api/v1/stuck").status_code == 403
     client.close()
+
+
+def boxes_overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"] \
+        and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
+
+
+@pytest.mark.parametrize("viewport,scheme", [({"width": 1400, "height": 900}, "light"),
+                                             ({"width": 390, "height": 844}, "dark")])
+def test_the_empty_message_sits_in_the_table_card(ui, stuck_dashboard, viewport, scheme):
+    client = stuck_dashboard.login("noc")
+    page = ui.new_page(viewport=viewport, color_scheme=scheme)
+    page.context.add_cookies([{"name": k, "value": v, "url": stuck_dashboard.url} for k, v in client.cookies.items()])
+    client.close()
+    page.goto(stuck_dashboard.url + "/stuck/")
+    empty = page.locator("#stuck-empty")
+    expect(empty).to_have_text("No channel is stuck right now.")
+    message = empty.bounding_box()
+    for other in ("#page-title", "#stuck-rules", ".toolbar-row", "#stuck-table thead"):
+        assert not boxes_overlap(message, page.locator(other).bounding_box()), f"the empty message covers {other}"
+    card = page.locator(".card", has=page.locator("#stuck-table")).bounding_box()
+    assert card["y"] <= message["y"] and message["y"] + message["height"] <= card["y"] + card["height"]
+    ui.shots.take(page, f"empty-{viewport['width']}-{scheme}", full_page=True)
+
+
+def test_rows_hung_up_by_the_sweep_leave_at_once(ui, stuck_dashboard):
+    """The rows go on the sweep's answer, even when the channels' removal is slow to come over the
+    socket and a list read just before the hangups (stale) is answered after them: both are held back
+    here, as a loaded server does."""
+    pbx = ui.pbx
+    for phone in RINGERS:
+        pbx.control("POST", f"/_sim/phones/PJSIP/{phone}", {"never_answer": True})
+    api = stuck_dashboard.login("noc")
+    try:
+        ringing = [pbx.call(f"PJSIP/{phone}", timeout=600) for phone in RINGERS]
+        wait_until(lambda: {c["id"] for c in api.get("/api/v1/stuck").json()["results"]} == set(ringing),
+                   what="the three ringing calls to be stuck")
+        stale = api.get("/api/v1/stuck").text
+        held = {"on": False}
+
+        def socket(ws):
+            server = ws.connect_to_server()
+            server.on_message(lambda m: None if held["on"] and '"diff"' in m else ws.send(m))
+            ws.on_message(server.send)
+
+        page = ui.new_page()
+        page.route_web_socket("**/ws/live/", socket)
+        page.context.add_cookies([{"name": k, "value": v, "url": stuck_dashboard.url} for k, v in api.cookies.items()])
+        page.goto(stuck_dashboard.url + "/stuck/")
+        rows = page.locator("#stuck-rows tr")
+        expect(rows).to_have_count(3)
+        page.get_by_label("Select every stuck channel").check()
+        page.get_by_role("button", name="Hang up 3 channels").click()
+        held["on"] = True
+        page.route("**/api/v1/stuck", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                  body=stale))
+        page.get_by_role("button", name="Yes, hang up 3 channels").click()
+        expect(page.locator('#stuck-summary [data-count="hung_up"]')).to_have_text("3")
+        expect(rows).to_have_count(0)
+        expect(page.locator("#stuck-count")).to_have_text("0")
+        page.wait_for_timeout(500)  # the stale list, read again after the sweep, does not bring them back
+        expect(rows).to_have_count(0)
+        ui.shots.take(page, "swept")
+        wait_until(lambda: not pbx.channels(), what="the calls to go")
+    finally:
+        api.close()
+        for phone in RINGERS:
+            pbx.control("POST", f"/_sim/phones/PJSIP/{phone}", {"never_answer": False})
