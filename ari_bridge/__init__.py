@@ -19,6 +19,7 @@ from .errors import (
     ServerError,
     Unprocessable,
     ValidationError,
+    preview,
 )
 from .events import (
     ApplicationMoveFailed,
@@ -134,5 +135,6 @@ __all__ = [
     "Variable",
     "loads_event",
     "parse_event",
+    "preview",
     "validation",
 ]
