@@ -31,6 +31,6 @@ urlpatterns = [
     *[path(f"api/v1/channels/{name}", view.as_view()) for name, view in api.CREATE_VIEWS.items()],
     *[path(f"api/v1/channels/<path:channel_id>/{name}", view.as_view())
       for name, view in api.CHANNEL_ACTION_VIEWS.items()],
-    path("api/v1/channels/<path:channel_id>/variable", api.CHANNEL_ACTION_VIEWS["get_channel_var"].as_view()),
+    path("api/v1/channels/<path:channel_id>/variable", api.VARIABLE_VIEW.as_view()),
     path("api/v1/channels/<path:channel_id>", api.ChannelDetailApi.as_view()),
 ]
