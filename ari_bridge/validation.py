@@ -50,6 +50,8 @@ __all__ = [
     "RECORD_IF_EXISTS",
     "RECORD_TERMINATE_ON",
     "SNOOP_DIRECTIONS",
+    "max_length",
+    "maximum",
     "validate",
 ]
 
@@ -74,8 +76,14 @@ def _fail(param: Param, message: str) -> ValidationError:
     return ValidationError(param.name, message)
 
 
-def _max_length(param: Param) -> int:
+def max_length(param: Param) -> int:
+    """The most characters a text parameter (or each item of a list) may hold."""
     return param.max_length or _MAX_LENGTH.get(param.kind, MAX_NAME)
+
+
+def maximum(param: Param) -> int:
+    """The largest value an integer parameter may take."""
+    return INT_MAX if param.maximum is None else param.maximum
 
 
 def _checked_text(param: Param, value: Any, limit: int) -> str:
@@ -89,7 +97,7 @@ def _checked_text(param: Param, value: Any, limit: int) -> str:
 
 
 def _text(param: Param, value: Any) -> str:
-    text = _checked_text(param, value, _max_length(param))
+    text = _checked_text(param, value, max_length(param))
     if param.required and not text.strip():
         raise _fail(param, "is required")
     return text
@@ -110,9 +118,8 @@ def _int(param: Param, value: Any) -> int:
         raise _fail(param, f"must be an integer, not {preview(value)}")
     if param.minimum is not None and value < param.minimum:
         raise _fail(param, f"must be at least {param.minimum}")
-    maximum = INT_MAX if param.maximum is None else param.maximum
-    if value > maximum:
-        raise _fail(param, f"must be at most {maximum}")
+    if value > maximum(param):
+        raise _fail(param, f"must be at most {maximum(param)}")
     return value
 
 
@@ -169,7 +176,7 @@ def _items(param: Param, value: Any) -> list[str]:
         raise _fail(param, "must be text or a list of texts")
     if len(parts) > MAX_ITEMS:
         raise _fail(param, f"may hold at most {MAX_ITEMS} items, not {len(parts)}")
-    limit = _max_length(param)
+    limit = max_length(param)
     parts = [_checked_text(param, part, limit).strip() for part in parts]
     if not parts or not all(parts):
         raise _fail(param, "must not be empty, nor hold an empty item")
