@@ -135,10 +135,11 @@ def _params(name: str, on_channel: bool) -> tuple[Param, ...]:
         # The dashboard puts snoop channels into its own application unless told otherwise.
         required = p.required and not (name.startswith("snoop_channel") and p.ari == "app")
         kind = "channel" if p.ari in _CHANNEL_PARAMS else _TYPES[p.kind]
+        text = p.kind not in ("int", "bool", "choice", "variables")
         out.append(Param(name=p.ari, kwarg=p.name, type=kind, required=required, choices=p.choices,
-                         default=default, minimum=p.minimum, maximum=validation.maximum(p) if p.kind == "int" else None,
-                         max_length=validation.max_length(p) if p.kind not in ("int", "bool", "choice", "variables") else None,
-                         help=help_text))
+                         default=default, minimum=p.minimum,
+                         maximum=validation.maximum(p) if p.kind == "int" else None,
+                         max_length=validation.max_length(p) if text else None, help=help_text))
     return tuple(out)
 
 

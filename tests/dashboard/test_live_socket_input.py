@@ -48,7 +48,8 @@ async def test_frames_that_are_not_json_objects_get_an_error(live_dashboard, cal
     answer = await _reply(page, json.dumps({"type": "action", "action": "hold", "pad": "x" * 1_000_000}))
     assert answer["type"] == "error" and "KiB" in answer["message"]
     for message in ({}, {"type": None}, {"type": 5}, {"type": ["watch"]}, {"type": "x" * 10_000},
-                    {"type": "watch", "uid": 5}, {"type": "watch", "uid": ["a"]}, {"type": "watch", "uid": "x" * 10_000}):
+                    {"type": "watch", "uid": 5}, {"type": "watch", "uid": ["a"]},
+                    {"type": "watch", "uid": "x" * 10_000}):
         answer = await _reply(page, json.dumps(message))
         assert answer["type"] == "error" and len(answer["message"]) < 300, (message, answer)
     await _still_works(page, call)
