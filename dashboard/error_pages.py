@@ -2,7 +2,7 @@
 and a 413 for a request too large to read."""
 from __future__ import annotations
 
-from django.core.exceptions import DisallowedHost, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import DisallowedHost
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
@@ -21,17 +21,16 @@ def _json(status: int, message: str, code: str) -> JsonResponse:
 
 
 def bad_request(request, exception=None):
-    too_large = unreadable(exception) if exception is not None else None
-    if too_large is not None:
+    unread = unreadable(exception) if exception is not None else None
+    if unread is not None:
         if _api(request):
-            return _json(too_large.status, too_large.message, too_large.code)
-        return render(request, "error.html", {"title": "Request too large", "message": f"The form was not sent: "
-                      f"{too_large.message}. Shorten what you typed and try again."}, status=too_large.status)
+            return _json(unread.status, unread.message, unread.code)
+        if unread.status == 413:
+            return render(request, "error.html", {"title": "Request too large", "message": f"The form was not sent: "
+                          f"{unread.message}. Shorten what you typed and try again."}, status=unread.status)
     if _api(request):
         if isinstance(exception, DisallowedHost):
             return _json(400, "this dashboard does not answer to that host name (the Host header)", "bad_host")
-        if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
-            return _json(400, "the request has too many fields", "too_many_fields")
         return _json(400, "the request could not be read", "bad_request")
     return defaults.bad_request(request, exception)
 

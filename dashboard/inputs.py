@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from rest_framework import exceptions, serializers
 
 from ari_bridge import preview
@@ -96,12 +96,15 @@ def query(serializer_class: type[serializers.Serializer], data: Mapping) -> dict
 
 
 def unreadable(exc: Exception) -> ActionError | None:
-    """A body that could not be read (too large, of another type, not JSON) as the API answers it; else None.
-    DRF reads the body as late as it can (in the CSRF check of a session, in the view for a token), so
+    """A request that could not be read (too large, too many fields, not JSON) as the API answers it; else
+    None. DRF reads the body as late as it can (in the CSRF check of a session, in the view for a token), so
     api.errors.exception_handler makes these answers (and audits them)."""
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         return ActionError(413, f"the request is too large: at most {limit // 1024} KiB", "too_large")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return ActionError(400, f"the request has too many fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}",
+                           "too_many_fields")
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return ActionError(415, "send the body as JSON (Content-Type: application/json)", "unsupported_media_type")
     if isinstance(exc, exceptions.ParseError):

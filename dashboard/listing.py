@@ -25,8 +25,7 @@ class ChannelQuery(QuerySerializer):
     text = serializers.CharField(required=False, max_length=MAX_FILTER_TEXT,
                                  help_text="in the id, name, caller or connected party")
     state = ChoiceField(choices=STATES, required=False)
-    in_app = QueryBooleanField(required=False, allow_null=True, default=None,
-                               help_text="true: in a Stasis application; false: in the dialplan")
+    in_app = QueryBooleanField(required=False, help_text="true: in a Stasis application; false: in the dialplan")
     server = serializers.CharField(required=False, max_length=MAX_SERVER_NAME)
     min_age = serializers.IntegerField(required=False, min_value=0, max_value=MAX_AGE, help_text="seconds")
     max_age = serializers.IntegerField(required=False, min_value=0, max_value=MAX_AGE, help_text="seconds")
@@ -41,7 +40,7 @@ def list_channels(actor: Actor, query: dict) -> dict:
     server = resolve_server(query["server"]) if query.get("server") else None
     offset, limit = query["offset"], query["limit"]
     rt = runtime.get()
-    filters = {"text": query.get("text"), "state": query.get("state"), "in_app": query["in_app"], "server": server,
+    filters = {"text": query.get("text"), "state": query.get("state"), "in_app": query.get("in_app"), "server": server,
                "min_age": query.get("min_age"), "max_age": query.get("max_age"), "sort": query["sort"]}
     if actor.sees_all:
         total, entries = rt.service.list_channels(**filters, offset=offset, limit=limit)

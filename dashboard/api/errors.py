@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user
+from django.core.exceptions import SuspiciousOperation
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -37,6 +38,8 @@ def exception_handler(exc, context):
     elif (err := unreadable(exc)) is not None:
         _audit_unreadable(err, context)
         exc = err
+    elif isinstance(exc, SuspiciousOperation):  # as Django answers it outside DRF
+        exc = ActionError(400, "the request could not be read", "bad_request")
     if isinstance(exc, ActionError):
         return Response(exc.as_dict(), status=exc.status)
     response = drf_exception_handler(exc, context)
