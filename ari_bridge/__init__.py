@@ -20,6 +20,7 @@ from .errors import (
     Unprocessable,
     ValidationError,
     preview,
+    printable,
 )
 from .events import (
     ApplicationMoveFailed,
@@ -136,5 +137,6 @@ __all__ = [
     "loads_event",
     "parse_event",
     "preview",
+    "printable",
     "validation",
 ]

@@ -175,6 +175,13 @@ PREVIEW_LENGTH = 40
 MAX_PARAMETER_NAME = 64
 
 
+def printable(text: str) -> str:
+    """The text with what neither UTF-8 nor PostgreSQL can hold (a lone surrogate, NUL) as U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "\ufffd")
+
+
 def preview(value: Any, length: int = PREVIEW_LENGTH) -> str:
     """A refused value as a message may quote it: a short prefix of a text, a number, or its kind."""
     if value is None or isinstance(value, (bool, float)):

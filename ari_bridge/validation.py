@@ -57,8 +57,9 @@ __all__ = [
 
 DTMF_CHARACTERS = frozenset("0123456789ABCDabcd*#,")
 _DIALPLAN = ("extension", "context", "priority", "label")
-# No value has a use for them, and in a dial string, a SIP header or a file name they split or end it.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# No value has a use for them, and in a dial string, a SIP header or a file name they split or end it;
+# a lone surrogate has no UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # Tech/resource. The resource keeps what SIP URIs and Local channels need (PJSIP/trunk/sip:+44...@host;
 # transport=tcp, Local/100@default/n) and nothing that separates several endpoints (',' '&' '|') or
 # ends one (spaces).
@@ -92,7 +93,7 @@ def _checked_text(param: Param, value: Any, limit: int) -> str:
     if len(value) > limit:
         raise _fail(param, f"must be at most {limit} characters, not {len(value)}")
     if _CONTROL.search(value):
-        raise _fail(param, "must not hold control characters (line breaks, tabs...)")
+        raise _fail(param, "must not hold control characters (line breaks, tabs...) nor broken Unicode")
     return value
 
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
-from ari_bridge import preview
+from ari_bridge import preview, printable
 
 from .models import AuditEntry
 
@@ -24,7 +25,8 @@ MAX_NUMBER = 10**18
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+    """At most `limit` characters of the text, and only what the database can store."""
+    return printable(text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)")
 
 
 class _Cleaner:
@@ -34,8 +36,10 @@ class _Cleaner:
         self.budget = MAX_PARAMS_SIZE
 
     def value(self, value: Any, depth: int) -> Any:
-        if value is None or isinstance(value, (bool, float)):
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, float):
+            return value if math.isfinite(value) else preview(value)  # JSON has no word for inf
         if isinstance(value, int):
             return value if abs(value) < MAX_NUMBER else preview(value)
         if isinstance(value, str):
@@ -73,7 +77,7 @@ def _clean(params: Mapping | None) -> dict:
 def _field(name: str, value: str) -> str:
     """A text column cut to its size (PostgreSQL refuses a longer one; SQLite would keep it)."""
     limit = AuditEntry._meta.get_field(name).max_length
-    return value if len(value) <= limit else value[:limit - 1] + "…"
+    return printable(value if len(value) <= limit else value[:limit - 1] + "…")
 
 
 def record(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, parsers, serializers
 
 from ari_bridge import preview
 
@@ -17,6 +17,16 @@ from .services import ActionError, refused
 # The longest free text a filter takes (a search, a user name): longer ones would find nothing anyway.
 MAX_FILTER_TEXT = 200
 MAX_SERVER_NAME = 64
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, but JSON nested deeper than Python recurses is a parse error, not a crash."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("the JSON is nested too deeply") from None
 
 
 def first_error(detail: Any, parameter: str | None = None) -> tuple[str | None, str]:

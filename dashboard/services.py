@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from ari_bridge import errors as ari_errors
-from ari_bridge import preview
+from ari_bridge import preview, printable
 
 from . import audit, runtime
 from .access import Actor, Denied
@@ -36,11 +36,15 @@ class ActionError(Exception):
     parameter: str | None = None
 
     def __post_init__(self) -> None:
-        # Whatever went into the words (a value, a name, Asterisk's answer), the answer stays short.
+        # Whatever went into the words (a value, a name, Asterisk's answer), the answer stays short and
+        # encodable.
         if len(self.message) > MAX_MESSAGE:
             self.message = self.message[:MAX_MESSAGE - 1] + "…"
-        if self.parameter and len(self.parameter) > MAX_PARAMETER:
-            self.parameter = self.parameter[:MAX_PARAMETER - 1] + "…"
+        self.message = printable(self.message)
+        if self.parameter:
+            if len(self.parameter) > MAX_PARAMETER:
+                self.parameter = self.parameter[:MAX_PARAMETER - 1] + "…"
+            self.parameter = printable(self.parameter)
 
     def __str__(self) -> str:
         return self.message
@@ -152,10 +156,10 @@ NO_PARAMS: Mapping = MappingProxyType({})
 
 
 def refused(actor: Actor, action: str, err: ActionError, *, source: str, **fields) -> ActionError:
-    """Audit a request refused before it could be performed (its body unreadable, say); returns the error."""
-    outcome = AuditEntry.Outcome.INVALID if err.status in (400, 413) else AuditEntry.Outcome.FAILED
-    audit.record(actor=actor, action=action, outcome=outcome, status=err.status, message=err.message, source=source,
-                 **fields)
+    """Audit a request refused for its input before it could be performed (a body too large, of another type,
+    not an object...); returns the error."""
+    audit.record(actor=actor, action=action, outcome=AuditEntry.Outcome.INVALID, status=err.status,
+                 message=err.message, source=source, **fields)
     return err
 
 

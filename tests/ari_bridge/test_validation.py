@@ -183,6 +183,7 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], str]] = [
     ("set_channel_var", (CH,), {"variable": "V" * 300, "value": "1"}, "variable"),
     ("set_channel_var", (CH,), {"variable": "V", "value": "x" * 5000}, "value"),
     ("set_channel_var", (CH,), {"variable": "V", "value": "a\r\nb"}, "value"),
+    ("set_channel_var", (CH,), {"variable": "V", "value": "a\ud800"}, "value"),  # no UTF-8 for it
     ("get_channel_var", (CH,), {"variable": "V\n"}, "variable"),
     ("send_dtmf", (CH,), {"dtmf": "1" * 300}, "dtmf"),
     ("play", (CH,), {"media": "sound:" + "b" * 300}, "media"),

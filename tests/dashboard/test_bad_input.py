@@ -213,3 +213,35 @@ def test_the_channel_list_checks_its_query(live_dashboard, query):
     response = live_dashboard.login("supervisor").get("/api/v1/channels", params=query)
     name = query[0][0] if isinstance(query, list) else next(iter(query))
     assert_refused(response, parameter=name)
+
+
+# JSON that Python decodes but nothing downstream takes: a lone surrogate (no UTF-8 for it), NUL (PostgreSQL
+# refuses it in text and JSON), 1e400 (infinite: JSON has no word for it).
+ODD_BODIES = [
+    ("hangup", "[" * 100_000 + "]" * 100_000, None),
+    ("hangup", '{"reason": "\\ud800"}', "reason"),
+    ("hangup", '{"\\ud800": "normal"}', "\ufffd"),
+    ("hangup", '{"reason": "nor\\u0000mal"}', "reason"),
+    ("send_dtmf", '{"dtmf": "1", "between": 1e400}', "between"),
+    ("set_channel_var", '{"variable": "X", "value": "a\\u0000b"}', "value"),
+    ("set_channel_var", '{"variable": "X\\udfff", "value": "b"}', "variable"),
+]
+
+
+def odd_input_is_refused_and_audited(dashboard, channel_id: str) -> None:
+    """Shared with the PostgreSQL test: the audit row must be storable there too."""
+    noc = dashboard.login("noc")
+    for action, raw, parameter in ODD_BODIES:
+        response = noc.post(f"/api/v1/channels/{channel_id}/{action}", content=raw.encode("utf-8", "surrogatepass"),
+                            headers={"Content-Type": "application/json"})
+        assert_refused(response, parameter=parameter)
+        response.content.decode("utf-8")  # strict: nothing unencodable was echoed
+    assert_refused(noc.post(f"/api/v1/channels/{channel_id}/hangup", data={"reason": "normal"}), 415)
+    assert_refused(noc.get("/api/v1/channels", params=[(f"p{n}", "1") for n in range(1500)]))
+    entries = [e for e in audit(dashboard, user="noc") if e["channel_id"] == channel_id]
+    assert len(entries) == len(ODD_BODIES) + 1
+    assert {e["outcome"] for e in entries} == {"invalid"}
+
+
+def test_odd_json_is_refused_and_audited(live_dashboard, call):
+    odd_input_is_refused_and_audited(live_dashboard, call)

@@ -85,3 +85,15 @@ def test_the_database_really_is_postgresql(production):
         groups = {row[0] for row in conn.execute("select name from auth_group")}
     assert {"supervisor", "agent", "noc", "admin"} <= users
     assert {"agent", "supervisor", "noc", "admin"} == groups
+
+
+def test_odd_input_is_refused_and_audited_in_postgresql(production, simulator):
+    from tests.dashboard.test_bad_input import odd_input_is_refused_and_audited
+
+    dashboard, _ = production
+    ari = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password))
+    channel_id = ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
+    try:
+        odd_input_is_refused_and_audited(dashboard, channel_id)
+    finally:
+        ari.delete(f"/channels/{channel_id}")
