@@ -3,7 +3,7 @@
 One table, read by the client (to build requests), by validation (to check them first) and
 by the docs. Parameter names: ``name`` is the Python keyword, ``ari`` the name on the wire.
 Parameter kinds (checked in ``validation``): str, int, bool, choice, id, endpoint, media,
-dtmf, variables, recording, channels, word, words, host_port. Every text has a length cap
+dtmf, variables, recording, channels, word, words, host_port, app. Every text has a length cap
 (``max_length``, else its kind's) and every integer a range (``minimum``..``maximum``).
 """
 from __future__ import annotations
@@ -91,7 +91,7 @@ _DIALPLAN = (
 _ORIGINATE = (
     Param("endpoint", "endpoint", "endpoint", required=True),
     *_DIALPLAN,
-    Param("app", "app"),
+    Param("app", "app", "app"),
     _APP_ARGS,
     Param("caller_id", "callerId"),
     Param("timeout", "timeout", "int", minimum=-1),
@@ -111,7 +111,7 @@ _MEDIA = (
 _SNOOP = (
     Param("spy", "spy", "choice", choices=SNOOP_DIRECTIONS),
     Param("whisper", "whisper", "choice", choices=SNOOP_DIRECTIONS),
-    Param("app", "app", required=True),
+    Param("app", "app", "app", required=True),
     _APP_ARGS,
 )
 _DIRECTION = Param("direction", "direction", "choice", choices=MUTE_DIRECTIONS, default="both")
@@ -133,7 +133,7 @@ OPERATIONS: dict[str, Operation] = {
                   "channel", "Create a new channel (originate).", "originate"),
         Operation("create", "POST", "/channels/create", (
             Param("endpoint", "endpoint", "endpoint", required=True),
-            Param("app", "app", required=True),
+            Param("app", "app", "app", required=True),
             _APP_ARGS,
             Param("channel_id", "channelId", "id"),
             *_ORIGINATE_TAIL,
@@ -147,7 +147,7 @@ OPERATIONS: dict[str, Operation] = {
                     spec="hangup", summary="Hang up a channel."),
         _on_channel("continue_in_dialplan", "POST", "/continue", *_DIALPLAN,
                     spec="continueInDialplan", summary="Leave the app, continue in the dialplan."),
-        _on_channel("move", "POST", "/move", Param("app", "app", required=True), _APP_ARGS,
+        _on_channel("move", "POST", "/move", Param("app", "app", "app", required=True), _APP_ARGS,
                     spec="move", summary="Move to another Stasis application."),
         _on_channel("redirect", "POST", "/redirect",
                     Param("endpoint", "endpoint", "endpoint", required=True),
@@ -202,7 +202,7 @@ OPERATIONS: dict[str, Operation] = {
                     spec="rtpstatistics", summary="RTP statistics."),
         Operation("external_media", "POST", "/channels/externalMedia", (
             Param("channel_id", "channelId", "id"),
-            Param("app", "app", required=True),
+            Param("app", "app", "app", required=True),
             Param("external_host", "external_host", "host_port", required=True),
             Param("encapsulation", "encapsulation", "choice", choices=EXTERNAL_MEDIA_ENCAPSULATIONS),
             Param("transport", "transport", "choice", choices=EXTERNAL_MEDIA_TRANSPORTS),

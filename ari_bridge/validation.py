@@ -65,6 +65,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 # ends one (spaces).
 _ENDPOINT = re.compile(r"[A-Za-z][A-Za-z0-9_]*/[A-Za-z0-9_.@:+*#;=~!%/\[\]()?-]+")
 _WORD = re.compile(r"[A-Za-z0-9_-]+")
+# A Stasis application's name: ARI lists several with ',' (?app=a,b), and Stasis() takes its arguments after one.
+_APP = re.compile(r"[A-Za-z0-9_.-]+")
 _HOST_PORT = re.compile(r"(?P<host>[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(?P<port>[0-9]{1,5})")
 _REASON_CODE = re.compile(r"[0-9]{1,3}")
 MAX_CAUSE = 127  # Q.850 causes are 7 bits
@@ -148,6 +150,13 @@ def _word(param: Param, value: Any) -> str:
     text = _text(param, value)
     if not _WORD.fullmatch(text):
         raise _fail(param, "may hold only letters, digits, '_' and '-'")
+    return text
+
+
+def _app(param: Param, value: Any) -> str:
+    text = _text(param, value)
+    if not _APP.fullmatch(text):
+        raise _fail(param, "may hold only letters, digits, '.', '_' and '-'")
     return text
 
 
@@ -273,6 +282,7 @@ _KINDS = {
     "word": _word,
     "words": _words,
     "host_port": _host_port,
+    "app": _app,
 }
 
 

@@ -67,7 +67,7 @@ class Action:
 _TYPES = {"str": "string", "int": "int", "bool": "bool", "choice": "choice", "id": "string",
           "endpoint": "endpoint", "media": "media", "dtmf": "dtmf", "variables": "variables",
           "recording": "string", "channels": "string", "word": "string", "words": "string",
-          "host_port": "string"}
+          "host_port": "string", "app": "string"}
 # Parameters that name another channel get a channel picker in the page.
 _CHANNEL_PARAMS = {"originator", "caller"}
 
