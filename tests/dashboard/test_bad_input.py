@@ -8,19 +8,9 @@ import uuid
 import httpx
 import pytest
 
-APP = "switchboard"
+from tests.dashboard.test_live_socket import APP, ari  # noqa: F401 - the fixture
+
 HUGE = "x" * 2_000_000
-
-
-@pytest.fixture
-def ari(simulator):
-    client = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password), timeout=10)
-    simulator.control("POST", "/_sim/phones/PJSIP/alice", json={"answer_after": 0.05, "busy": False,
-                                                                "never_answer": False, "reject": False,
-                                                                "offline": False, "hangup_after": None})
-    yield client
-    for channel in client.get("/channels").json():
-        client.delete(f"/channels/{channel['id']}")
 
 
 @pytest.fixture

@@ -6,23 +6,16 @@ import asyncio
 import json
 import time
 
-import httpx
 import pytest
 
-from tests.dashboard.test_live_socket import APP, open_page
+from tests.dashboard.test_live_socket import APP, ari, open_page  # noqa: F401 - a fixture
 
 NOT_OBJECTS = ["[]", '"text"', "42", "null", "true", "[1, 2]", "{not json", "", " "]
 
 
 @pytest.fixture
-def call(simulator):
-    ari = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password), timeout=10)
-    simulator.control("POST", "/_sim/phones/PJSIP/alice", json={"answer_after": 0.05, "busy": False,
-                                                                "never_answer": False, "reject": False,
-                                                                "offline": False, "hangup_after": None})
-    channel_id = ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
-    yield channel_id
-    ari.delete(f"/channels/{channel_id}")
+def call(ari):
+    return ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
 
 
 async def _reply(page, frame, kinds=("error", "result")) -> dict:
