@@ -118,7 +118,7 @@ def unreadable(exc: Exception) -> ActionError | None:
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return ActionError(415, "send the body as JSON (Content-Type: application/json)", "unsupported_media_type")
     if isinstance(exc, exceptions.ParseError):
-        return ActionError(400, "the request body is not valid JSON", "invalid")
+        return ActionError(400, f"the request body is not valid JSON ({exc.detail})", "invalid")
     return None
 
 

@@ -202,7 +202,7 @@ def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: s
             raise _from_ari(exc, action) from None
     except ActionError as err:
         if err.status != 403:  # denials were recorded above, with their reason
-            outcome = AuditEntry.Outcome.INVALID if err.status in (400, 413) else AuditEntry.Outcome.FAILED
+            outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED
             audit.record(outcome=outcome, status=err.status, message=err.message, **audit_fields)
         raise
     audit.record(outcome=AuditEntry.Outcome.OK, status=200 if result is not None else 204, **audit_fields)

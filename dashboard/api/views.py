@@ -62,12 +62,12 @@ def _perform(request, action: Action, channel_id: str | None = None) -> Response
 class ChannelsRootApi(APIView):
     """GET lists the visible channels; POST originates a new one."""
 
+    audit_action = "originate"  # what a POST whose body cannot be read is audited as (api.errors)
+
     @extend_schema(operation_id="channels_list", parameters=[listing.ChannelQuery], responses={200: dict})
     def get(self, request):
         return Response(listing.list_channels(_actor(request), inputs.query(listing.ChannelQuery,
                                                                             request.query_params)))
-
-    audit_action = "originate"
 
     @extend_schema(operation_id="channels_originate", summary="Originate", parameters=[SERVER_PARAM],
                    request=_request_serializer(ACTIONS["originate"]), responses={200: dict})
