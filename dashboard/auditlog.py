@@ -57,12 +57,12 @@ def filtered_entries(actor: Actor, filters: dict) -> QuerySet:
     entries = AuditEntry.objects.all()
     if "view_all_audit" not in actor.perms:
         entries = entries.filter(user=actor.user)
-    if q := filters.get("q", "").strip():
+    if q := filters.get("q"):
         entries = entries.filter(Q(channel_id__icontains=q) | Q(channel_name__icontains=q) | Q(message__icontains=q)
                                  | Q(username__icontains=q) | Q(action__icontains=q))
-    if user := filters.get("user", "").strip():
+    if user := filters.get("user"):
         entries = entries.filter(username=user)
-    if action := filters.get("action", "").strip():
+    if action := filters.get("action"):
         entries = entries.filter(action=action)
     if outcome := filters.get("outcome"):
         entries = entries.filter(outcome=outcome)
