@@ -46,14 +46,14 @@ def invalid(detail: Any) -> ActionError:
 
 class QuerySerializer(serializers.Serializer):
     """A query string's parameters. Each may be given once (which of two would count is anyone's guess);
-    an empty one counts as not given, as a form sends its empty fields."""
+    an empty (or blank) one counts as not given, as a form sends its empty fields."""
 
     def to_internal_value(self, data):
         if hasattr(data, "getlist"):
             repeated = [name for name in self.fields if len(data.getlist(name)) > 1]
             if repeated:
                 raise serializers.ValidationError({repeated[0]: "is given more than once"})
-            data = {name: value for name, value in data.items() if value != ""}
+            data = {name: value for name, value in data.items() if value.strip()}
         return super().to_internal_value(data)
 
 
