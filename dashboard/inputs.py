@@ -29,6 +29,20 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("the JSON is nested too deeply") from None
 
 
+class LengthRequired(exceptions.APIException):
+    """A body sent in chunks, without Content-Length: DRF would read it as no body at all (and the action
+    would run with its defaults), and Django could not check its size first."""
+
+    status_code = 411
+
+
+def _body_data(request) -> Any:
+    """DRF's request.data, once the body is known to have a length."""
+    if "HTTP_TRANSFER_ENCODING" in request.META and not request.META.get("CONTENT_LENGTH"):
+        raise LengthRequired()
+    return request.data
+
+
 def first_error(detail: Any, parameter: str | None = None) -> tuple[str | None, str]:
     """The first (parameter, message) in a DRF ValidationError's detail, however deeply nested."""
     if isinstance(detail, Mapping) and detail:
@@ -106,7 +120,7 @@ def query(serializer_class: type[serializers.Serializer], data: Mapping) -> dict
 
 
 def unreadable(exc: Exception) -> ActionError | None:
-    """A request that could not be read (too large, too many fields, not JSON) as the API answers it; else
+    """A request that could not be read (too large, too many fields, chunked, not JSON) as the API answers it; else
     None. DRF reads the body as late as it can (in the CSRF check of a session, in the view for a token), so
     api.errors.exception_handler makes these answers (and audits them)."""
     if isinstance(exc, RequestDataTooBig):
@@ -115,6 +129,8 @@ def unreadable(exc: Exception) -> ActionError | None:
     if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         return ActionError(400, f"the request has too many fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}",
                            "too_many_fields")
+    if isinstance(exc, LengthRequired):
+        return ActionError(411, "send the body with a Content-Length: a chunked body is not read", "length_required")
     if isinstance(exc, exceptions.UnsupportedMediaType):
         return ActionError(415, "send the body as JSON (Content-Type: application/json)", "unsupported_media_type")
     if isinstance(exc, exceptions.ParseError):
@@ -128,13 +144,13 @@ def action_params(request) -> Any:
     if request.method == "GET":
         # A repeated parameter stays a list, which the action refuses by name.
         return {name: values[0] if len(values) == 1 else values for name, values in request.query_params.lists()}
-    return request.data
+    return _body_data(request)
 
 
 def body(request, serializer_class: type[serializers.Serializer], actor: Actor, action: str, *,
          source: str = "api", **audit_fields) -> dict:
     """The body, a JSON object checked by the serializer; a refusal is audited against `action`."""
-    data = request.data
+    data = _body_data(request)
     try:
         if not isinstance(data, Mapping):
             raise ActionError(400, f"the request body must be a JSON object, not {preview(data)}", "invalid")

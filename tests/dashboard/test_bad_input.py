@@ -235,3 +235,18 @@ def odd_input_is_refused_and_audited(dashboard, channel_id: str) -> None:
 
 def test_odd_json_is_refused_and_audited(live_dashboard, call):
     odd_input_is_refused_and_audited(live_dashboard, call)
+
+
+def test_a_chunked_body_without_a_length_is_refused_not_ignored(live_dashboard, simulator, call):
+    noc = live_dashboard.login("noc")
+    simulator.control("DELETE", "/_sim/requests")
+
+    def chunks():  # httpx sends a generator chunked, without Content-Length
+        yield b'["reason",'
+        yield b'"normal"]'
+
+    for path in (f"/api/v1/channels/{call}/hold", "/api/v1/click-to-call", "/api/v1/stuck/hangup"):
+        assert_refused(noc.post(path, content=chunks(), headers={"Content-Type": "application/json"}), 411)
+    assert ari_requests(simulator, "POST", f"/ari/channels/{call}/hold") == []
+    refused, = [e for e in audit(live_dashboard, user="noc", action="hold") if e["channel_id"] == call]
+    assert (refused["outcome"], refused["status"]) == ("invalid", 411)
