@@ -111,6 +111,12 @@ class JsonBooleanField(serializers.BooleanField):
         self.fail("invalid")
 
 
+def server_param(request):
+    """The server named in the query string; given twice, both (which services.resolve_server refuses)."""
+    names = request.query_params.getlist("server")
+    return names[0] if len(names) == 1 else names or None
+
+
 def query(serializer_class: type[serializers.Serializer], data: Mapping) -> dict:
     """The validated query parameters, or a 400 naming the first bad one."""
     serializer = serializer_class(data=data)

@@ -27,7 +27,7 @@ class StuckApi(APIView):
                    parameters=[OpenApiParameter("server", str, description="only this Asterisk server")],
                    responses={200: dict})
     def get(self, request):
-        return Response(sweep.preview(Actor(request.user), server=request.query_params.get("server") or None))
+        return Response(sweep.preview(Actor(request.user), server=inputs.server_param(request)))
 
 
 class StuckHangupApi(APIView):

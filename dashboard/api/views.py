@@ -44,19 +44,13 @@ def _actor(request) -> Actor:
     return Actor(request.user)
 
 
-def _server(request):
-    """The server named in the query string; given twice, both (which services refuse by name)."""
-    names = request.query_params.getlist("server")
-    return names[0] if len(names) == 1 else names or None
-
-
 def _respond(result) -> Response:
     return Response(status=204) if result is None else Response(result)
 
 
 def _perform(request, action: Action, channel_id: str | None = None) -> Response:
-    return _respond(services.perform(_actor(request), action.name, server=_server(request), channel_id=channel_id,
-                                     params=inputs.action_params(request), source="api"))
+    return _respond(services.perform(_actor(request), action.name, server=inputs.server_param(request),
+                                     channel_id=channel_id, params=inputs.action_params(request), source="api"))
 
 
 class ChannelsRootApi(APIView):
@@ -78,7 +72,7 @@ class ChannelsRootApi(APIView):
 class ChannelDetailApi(APIView):
     @extend_schema(operation_id="channels_detail", parameters=[SERVER_PARAM], responses={200: dict})
     def get(self, request, channel_id: str):
-        return Response(listing.channel_detail(_actor(request), _server(request), channel_id))
+        return Response(listing.channel_detail(_actor(request), inputs.server_param(request), channel_id))
 
 
 def _channel_action_view(action: Action, path: str = "") -> type[APIView]:

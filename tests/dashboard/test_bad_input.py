@@ -191,6 +191,10 @@ def test_query_parameters_of_actions_are_checked(live_dashboard, call):
                    parameter="variable")
     assert_refused(admin.get(f"/api/v1/channels/{call}/variable", params={"variable": "X", "server": HUGE[:5000]}),
                    parameter="server")
+    twice = [("server", "other"), ("server", "default")]  # the last alone would pass
+    for path in (f"/api/v1/channels/{call}", "/api/v1/stuck", f"/api/v1/channels/{call}/hold"):
+        response = admin.post(path, params=twice) if path.endswith("hold") else admin.get(path, params=twice)
+        assert_refused(response, parameter="server")
 
 
 @pytest.mark.parametrize("query", [
