@@ -20,6 +20,8 @@ from .errors import (
     ServerError,
     Unprocessable,
     ValidationError,
+    preview,
+    printable,
 )
 from .events import (
     ApplicationMoveFailed,
@@ -148,5 +150,7 @@ __all__ = [
     "Variable",
     "loads_event",
     "parse_event",
+    "preview",
+    "printable",
     "validation",
 ]

@@ -177,13 +177,38 @@ class AriTimeout(AriError):
         return "Asterisk did not answer in time"
 
 
+PREVIEW_LENGTH = 40
+# A parameter's name comes from the caller too: an unknown one is quoted, never whole.
+MAX_PARAMETER_NAME = 64
+
+
+def printable(text: str) -> str:
+    """The text with what neither UTF-8 nor PostgreSQL can hold (a lone surrogate, NUL) as U+FFFD."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "\ufffd")
+
+
+def preview(value: Any, length: int = PREVIEW_LENGTH) -> str:
+    """A refused value as a message may quote it: a short prefix of a text, a number, or its kind."""
+    if value is None or isinstance(value, (bool, float)):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if abs(value) < 10**length else "a very large number"
+    if not isinstance(value, str):
+        return type(value).__name__
+    if len(value) <= length:
+        return repr(value)
+    return f"{value[:length]!r}… ({len(value)} characters)"
+
+
 class ValidationError(AriError, ValueError):
     """A parameter that ARI would refuse (or misread), caught before any request."""
 
     code = "validation"
 
     def __init__(self, parameter: str, message: str, *, operation: str | None = None) -> None:
-        self.parameter = parameter
+        self.parameter = parameter if len(parameter) <= MAX_PARAMETER_NAME else parameter[:MAX_PARAMETER_NAME - 1] + "…"
         super().__init__(message, operation=operation)
 
     def human(self) -> str:

@@ -3,7 +3,8 @@
 One table, read by the client (to build requests), by validation (to check them first) and
 by the docs. Parameter names: ``name`` is the Python keyword, ``ari`` the name on the wire.
 Parameter kinds (checked in ``validation``): str, int, bool, choice, id, endpoint, media,
-dtmf, variables, recording, channels, technology, segment.
+dtmf, variables, recording, channels, word, words, host_port, app, technology, segment. Every text has a length cap
+(``max_length``, else its kind's) and every integer a range (``minimum``..``maximum``).
 """
 from __future__ import annotations
 
@@ -30,6 +31,18 @@ EXTERNAL_MEDIA_DIRECTIONS = ("both",)
 BRIDGE_TYPES = ("mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single")
 MEDIA_SCHEMES = ("sound", "recording", "number", "digits", "characters", "tone")
 
+# Lengths: Asterisk's own limits where it has them, otherwise far above any real value.
+MAX_ID_LENGTH = 149  # AST_MAX_PUBLIC_UNIQUEID: "Uniqueid length exceeds maximum of 149"
+MAX_DIALPLAN_NAME = 80  # AST_MAX_EXTENSION, AST_MAX_CONTEXT (and a priority label)
+MAX_MOH_CLASS = 80  # MAX_MUSICCLASS
+MAX_VALUE = 4096  # VAR_BUF_SIZE: what a channel variable or function holds
+MAX_NAME = 255  # endpoints, applications, variable names, caller ids, recording and media names
+MAX_WORD = 32  # a format or language name (ulaw, slin16, en_GB)
+MAX_TEXT = 1024  # application arguments and other free text
+MAX_DTMF = 256
+MAX_ITEMS = 50  # media URIs in one playback, channels in one request, variables on one channel
+INT_MAX = 2**31 - 1  # ARI's int (and Asterisk's priorities) are 32-bit
+
 
 @dataclass(frozen=True, slots=True)
 class Param:
@@ -40,6 +53,8 @@ class Param:
     where: Where = "query"
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int | None = None  # None: the kind's (INT_MAX for an int)
+    max_length: int | None = None  # None: the kind's (see validation)
     default: object = None  # sent when the caller gives nothing (Asterisk needs it)
 
 
@@ -66,17 +81,17 @@ def _path_id(name: str, ari: str) -> Param:
 
 CHANNEL = _path_id("channel_id", "channelId")
 _VARIABLES = Param("variables", "variables", "variables", where="body")
-_APP_ARGS = Param("app_args", "appArgs")
+_APP_ARGS = Param("app_args", "appArgs", max_length=MAX_TEXT)
 _DIALPLAN = (
-    Param("extension", "extension"),
-    Param("context", "context"),
-    Param("priority", "priority", "int"),
-    Param("label", "label"),
+    Param("extension", "extension", max_length=MAX_DIALPLAN_NAME),
+    Param("context", "context", max_length=MAX_DIALPLAN_NAME),
+    Param("priority", "priority", "int", minimum=1),
+    Param("label", "label", max_length=MAX_DIALPLAN_NAME),
 )
 _ORIGINATE = (
     Param("endpoint", "endpoint", "endpoint", required=True),
     *_DIALPLAN,
-    Param("app", "app"),
+    Param("app", "app", "app"),
     _APP_ARGS,
     Param("caller_id", "callerId"),
     Param("timeout", "timeout", "int", minimum=-1),
@@ -84,19 +99,19 @@ _ORIGINATE = (
 _ORIGINATE_TAIL = (
     Param("other_channel_id", "otherChannelId", "id"),
     Param("originator", "originator", "id"),
-    Param("formats", "formats"),
+    Param("formats", "formats", "words"),
     _VARIABLES,
 )
 _MEDIA = (
     Param("media", "media", "media", required=True),
-    Param("lang", "lang"),
+    Param("lang", "lang", "word"),
     Param("offsetms", "offsetms", "int", minimum=0),
     Param("skipms", "skipms", "int", minimum=0),
 )
 _SNOOP = (
     Param("spy", "spy", "choice", choices=SNOOP_DIRECTIONS),
     Param("whisper", "whisper", "choice", choices=SNOOP_DIRECTIONS),
-    Param("app", "app", required=True),
+    Param("app", "app", "app", required=True),
     _APP_ARGS,
 )
 _DIRECTION = Param("direction", "direction", "choice", choices=MUTE_DIRECTIONS, default="both")
@@ -119,7 +134,7 @@ OPERATIONS: dict[str, Operation] = {
                   "channel", "Create a new channel (originate).", "originate"),
         Operation("create", "POST", "/channels/create", (
             Param("endpoint", "endpoint", "endpoint", required=True),
-            Param("app", "app", required=True),
+            Param("app", "app", "app", required=True),
             _APP_ARGS,
             Param("channel_id", "channelId", "id"),
             *_ORIGINATE_TAIL,
@@ -128,12 +143,12 @@ OPERATIONS: dict[str, Operation] = {
         _on_channel("originate_with_id", "POST", "", *_ORIGINATE, *_ORIGINATE_TAIL, returns="channel",
                     spec="originateWithId", summary="Originate with a given channel id."),
         _on_channel("hangup", "DELETE", "",
-                    Param("reason_code", "reason_code"),
+                    Param("reason_code", "reason_code", max_length=3),
                     Param("reason", "reason", "choice", choices=HANGUP_REASONS),
                     spec="hangup", summary="Hang up a channel."),
         _on_channel("continue_in_dialplan", "POST", "/continue", *_DIALPLAN,
                     spec="continueInDialplan", summary="Leave the app, continue in the dialplan."),
-        _on_channel("move", "POST", "/move", Param("app", "app", required=True), _APP_ARGS,
+        _on_channel("move", "POST", "/move", Param("app", "app", "app", required=True), _APP_ARGS,
                     spec="move", summary="Move to another Stasis application."),
         _on_channel("redirect", "POST", "/redirect",
                     Param("endpoint", "endpoint", "endpoint", required=True),
@@ -152,7 +167,7 @@ OPERATIONS: dict[str, Operation] = {
         _on_channel("unmute", "DELETE", "/mute", _DIRECTION, spec="unmute", summary="Unmute a channel."),
         _on_channel("hold", "POST", "/hold", spec="hold", summary="Hold a channel."),
         _on_channel("unhold", "DELETE", "/hold", spec="unhold", summary="Take a channel off hold."),
-        _on_channel("start_moh", "POST", "/moh", Param("moh_class", "mohClass"),
+        _on_channel("start_moh", "POST", "/moh", Param("moh_class", "mohClass", max_length=MAX_MOH_CLASS),
                     spec="startMoh", summary="Play music on hold."),
         _on_channel("stop_moh", "DELETE", "/moh", spec="stopMoh", summary="Stop music on hold."),
         _on_channel("start_silence", "POST", "/silence", spec="startSilence", summary="Play silence."),
@@ -164,7 +179,7 @@ OPERATIONS: dict[str, Operation] = {
                     returns="playback", spec="playWithId", summary="Play media with a given playback id."),
         _on_channel("record", "POST", "/record",
                     Param("name", "name", "recording", required=True),
-                    Param("format", "format", required=True),
+                    Param("format", "format", "word", required=True),
                     Param("max_duration_seconds", "maxDurationSeconds", "int", minimum=0),
                     Param("max_silence_seconds", "maxSilenceSeconds", "int", minimum=0),
                     Param("if_exists", "ifExists", "choice", choices=RECORD_IF_EXISTS),
@@ -174,7 +189,7 @@ OPERATIONS: dict[str, Operation] = {
         _on_channel("get_channel_var", "GET", "/variable", Param("variable", "variable", required=True),
                     returns="variable", spec="getChannelVar", summary="Read a variable or function."),
         _on_channel("set_channel_var", "POST", "/variable",
-                    Param("variable", "variable", required=True), Param("value", "value"),
+                    Param("variable", "variable", required=True), Param("value", "value", max_length=MAX_VALUE),
                     spec="setChannelVar", summary="Set a variable or function."),
         _on_channel("snoop_channel", "POST", "/snoop", *_SNOOP, Param("snoop_id", "snoopId", "id"),
                     returns="channel", spec="snoopChannel", summary="Start snooping (spy/whisper)."),
@@ -188,15 +203,15 @@ OPERATIONS: dict[str, Operation] = {
                     spec="rtpstatistics", summary="RTP statistics."),
         Operation("external_media", "POST", "/channels/externalMedia", (
             Param("channel_id", "channelId", "id"),
-            Param("app", "app", required=True),
-            Param("external_host", "external_host", required=True),
+            Param("app", "app", "app", required=True),
+            Param("external_host", "external_host", "host_port", required=True),
             Param("encapsulation", "encapsulation", "choice", choices=EXTERNAL_MEDIA_ENCAPSULATIONS),
             Param("transport", "transport", "choice", choices=EXTERNAL_MEDIA_TRANSPORTS),
             Param("connection_type", "connection_type", "choice",
                   choices=EXTERNAL_MEDIA_CONNECTION_TYPES),
-            Param("format", "format", required=True),
+            Param("format", "format", "word", required=True),
             Param("direction", "direction", "choice", choices=EXTERNAL_MEDIA_DIRECTIONS),
-            Param("data", "data"),
+            Param("data", "data", max_length=MAX_TEXT),
             _VARIABLES,
         ), "channel", "Start an External Media session.", "externalMedia"),
         # Beyond the Channels API: what supervisor listen/whisper/barge and playback control need.

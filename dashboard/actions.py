@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ari_bridge.operations import OPERATIONS
+from ari_bridge import validation
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Param:
     choices: tuple[str, ...] = ()
     default: object = None
     minimum: int | None = None
+    maximum: int | None = None  # ints
+    max_length: int | None = None  # texts (each item of a list)
     help: str = ""
     labels: dict[str, str] | None = None  # choice -> words for people (the API takes the choice)
 
@@ -34,6 +37,10 @@ class Param:
             d["default"] = self.default
         if self.minimum is not None:
             d["min"] = self.minimum
+        if self.maximum is not None:
+            d["max"] = self.maximum
+        if self.max_length is not None:
+            d["max_length"] = self.max_length
         return d
 
 
@@ -62,7 +69,8 @@ class Action:
 
 _TYPES = {"str": "string", "int": "int", "bool": "bool", "choice": "choice", "id": "string",
           "endpoint": "endpoint", "media": "media", "dtmf": "dtmf", "variables": "variables",
-          "recording": "string", "channels": "string"}
+          "recording": "string", "channels": "string", "word": "string", "words": "string",
+          "host_port": "string", "app": "string"}
 # Parameters that name another channel get a channel picker in the page.
 _CHANNEL_PARAMS = {"originator", "caller"}
 
@@ -139,9 +147,13 @@ def _params(name: str, on_channel: bool) -> tuple[Param, ...]:
             default = _TIMEOUT_DEFAULT.get(name)
         # The dashboard puts snoop channels into its own application unless told otherwise.
         required = p.required and not (name.startswith("snoop_channel") and p.ari == "app")
-        out.append(Param(name=p.ari, kwarg=p.name, type="channel" if p.ari in _CHANNEL_PARAMS else _TYPES[p.kind],
-                         required=required, choices=p.choices, default=default, minimum=p.minimum,
-                         help=help_text, labels=_LABELS.get((name, p.ari))))
+        kind = "channel" if p.ari in _CHANNEL_PARAMS else _TYPES[p.kind]
+        text = p.kind not in ("int", "bool", "choice", "variables")
+        out.append(Param(name=p.ari, kwarg=p.name, type=kind, required=required, choices=p.choices,
+                         default=default, minimum=p.minimum,
+                         maximum=validation.maximum(p) if p.kind == "int" else None,
+                         max_length=validation.max_length(p) if text else None, help=help_text,
+                         labels=_LABELS.get((name, p.ari))))
     return tuple(out)
 
 

@@ -11,8 +11,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from django.conf import settings
 
+from ari_bridge import preview
+from ari_bridge.validation import MAX_ID_LENGTH
+
 from . import authstate, runtime, services
 from .access import Actor
+from .actions import ACTIONS
+from .inputs import MAX_SERVER_NAME
 from .presenters import BlockedMaps, present
 from .sessions import visible_sessions
 
@@ -22,6 +27,10 @@ log = logging.getLogger(__name__)
 MAX_BACKLOG = 50
 # Large snapshots go in parts so that the browser never parses one huge frame.
 SNAPSHOT_PART = 1000
+# What a page sends is small (an action and its parameters): larger messages are refused unread.
+MAX_MESSAGE = 64 * 1024
+MAX_UID = MAX_SERVER_NAME + 1 + MAX_ID_LENGTH  # server:channel id
+MAX_REQUEST_ID = 64
 
 
 def _dumps(message: dict) -> str:
@@ -214,36 +223,76 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- from the page ------------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        # Whatever a page (or anyone holding its cookie) sends, it gets an answer and keeps its socket.
         try:
-            message = orjson.loads(text_data or "{}")
+            message = self._message(text_data, bytes_data)
+            if isinstance(message, str):
+                await self._error(message)
+                return
+            kind = message.get("type")
+            if kind == "watch":
+                await self._watch(message.get("uid"))
+            elif kind == "unwatch":
+                self.watch = None
+            elif kind == "action":
+                await self._action(message)
+            else:
+                await self._error(f"unknown message type {preview(kind)}: watch, unwatch or action")
+        except Exception:  # noqa: BLE001 - the safety net; the socket stays open
+            log.exception("live socket: a message from the page failed")
+            await self._error("internal error; it has been logged")
+
+    @staticmethod
+    def _message(text_data, bytes_data) -> dict | str:
+        """The page's message as a JSON object, or why it is not one."""
+        if text_data is None:
+            return "messages must be JSON text, not binary"
+        if len(text_data) > MAX_MESSAGE:
+            return f"messages must be at most {MAX_MESSAGE // 1024} KiB"
+        try:
+            message = orjson.loads(text_data)
         except orjson.JSONDecodeError:
-            await self.send(_dumps({"type": "error", "message": "messages must be JSON"}))
+            return "messages must be JSON"
+        if not isinstance(message, dict):
+            return f"messages must be JSON objects, not {preview(message)}"
+        return message
+
+    async def _error(self, text: str) -> None:
+        await self.send(_dumps({"type": "error", "message": text}))
+
+    async def _watch(self, uid) -> None:
+        if not isinstance(uid, str) or len(uid) > MAX_UID:
+            await self._error(f"watch: uid must be a channel uid (server:id), not {preview(uid)}")
             return
-        kind = message.get("type")
-        if kind == "watch":
-            uid = str(message.get("uid", ""))
-            server, _, channel_id = uid.partition(":")
-            entry = self.rt.replica.registry.get((server, channel_id))
-            own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
-            self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
-            history = self.rt.replica.timeline.get(uid) if self.watch else None
-            if history:
-                await self.send(_dumps({"type": "events", "items": list(history)}))
-        elif kind == "unwatch":
-            self.watch = None
-        elif kind == "action":
-            await self._action(message)
-        else:
-            await self.send(_dumps({"type": "error", "message": f"unknown message type {kind!r}"}))
+        server, _, channel_id = uid.partition(":")
+        entry = self.rt.replica.registry.get((server, channel_id))
+        own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
+        self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
+        history = self.rt.replica.timeline.get(uid) if self.watch else None
+        if history:
+            await self.send(_dumps({"type": "events", "items": list(history)}))
 
     async def _action(self, message: dict) -> None:
-        uid = str(message.get("uid") or "")
-        server, _, channel_id = uid.partition(":")
-        reply = {"type": "result", "id": message.get("id")}
+        request_id, name, uid = message.get("id"), message.get("action"), message.get("uid") or ""
+        if not (request_id is None or isinstance(request_id, str) and len(request_id) <= MAX_REQUEST_ID
+                or isinstance(request_id, int) and not isinstance(request_id, bool) and abs(request_id) < 2**53):
+            await self._error(f"action: id must be a short text or a number, not {preview(request_id)}")
+            return
+        reply = {"type": "result", "id": request_id}
         try:
+            if not isinstance(name, str):
+                raise services.ActionError(400, f"action must be an action's name, not {preview(name)}", "invalid",
+                                           "action")
+            if not isinstance(uid, str):
+                error = services.ActionError(400, f"uid must be a channel uid (server:id), not {preview(uid)}",
+                                             "invalid", "uid")
+                if name in ACTIONS:
+                    await database_sync_to_async(services.refused)(self.actor, name, error, source="ws")
+                raise error
+            server, _, channel_id = uid.partition(":")
             result = await database_sync_to_async(services.perform)(
-                self.actor, str(message.get("action", "")), server=server or None, channel_id=channel_id or None,
-                params=message.get("params") or {}, source="ws")
+                self.actor, name, server=server or None, channel_id=channel_id or None,
+                params=message.get("params", services.NO_PARAMS), source="ws")
             reply.update(ok=True, status=200 if result is not None else 204, result=result)
         except services.ActionError as err:
             reply.update(ok=False, status=err.status, **err.as_dict())

@@ -1,12 +1,12 @@
 """Reading channels: the live list with filters, sorting and paging, and one channel's details."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.conf import settings
+from rest_framework import serializers
 
 from . import audit, runtime
 from .access import Actor
+from .inputs import MAX_FILTER_TEXT, MAX_SERVER_NAME, ChoiceField, QueryBooleanField, QuerySerializer
 from .models import AuditEntry
 from .presenters import present
 from .services import ActionError, resolve_server
@@ -15,43 +15,33 @@ STATES = ("Down", "Rsrved", "OffHook", "Dialing", "Ring", "Ringing", "Up", "Busy
           "Unknown")
 SORTS = ("created", "name", "state", "id", "caller", "connected", "last_event", "server", "app")
 MAX_LIMIT = 1000
+MAX_AGE = 10 * 365 * 86400  # seconds: no channel lives ten years
+MAX_OFFSET = 10**9
 
 
-def _int(query: Mapping, name: str, minimum: int = 0, maximum: int | None = None) -> int | None:
-    raw = query.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ActionError(400, f"{name} must be an integer", "invalid", name) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise ActionError(400, f"{name} must be {bound}", "invalid", name)
-    return value
+class ChannelQuery(QuerySerializer):
+    """The filters, sort and page of the channel list."""
+
+    text = serializers.CharField(required=False, max_length=MAX_FILTER_TEXT,
+                                 help_text="in the id, name, caller or connected party")
+    state = ChoiceField(choices=STATES, required=False)
+    in_app = QueryBooleanField(required=False, help_text="true: in a Stasis application; false: in the dialplan")
+    server = serializers.CharField(required=False, max_length=MAX_SERVER_NAME)
+    min_age = serializers.IntegerField(required=False, min_value=0, max_value=MAX_AGE, help_text="seconds")
+    max_age = serializers.IntegerField(required=False, min_value=0, max_value=MAX_AGE, help_text="seconds")
+    sort = ChoiceField(choices=[f"{d}{s}" for s in SORTS for d in ("", "-")], required=False, default="-created",
+                       help_text="a column; prefix - for descending")
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_LIMIT, default=100)
 
 
-def list_channels(actor: Actor, query: Mapping) -> dict:
-    state = query.get("state") or None
-    if state is not None and state not in STATES:
-        raise ActionError(400, f"state must be one of {', '.join(STATES)}", "invalid", "state")
-    in_app_raw = query.get("in_app")
-    in_app = None
-    if in_app_raw not in (None, ""):
-        if in_app_raw.lower() not in ("true", "false"):
-            raise ActionError(400, "in_app must be true or false", "invalid", "in_app")
-        in_app = in_app_raw.lower() == "true"
-    sort = query.get("sort") or "-created"
-    if sort.lstrip("-") not in SORTS:
-        raise ActionError(400, f"sort must be one of {', '.join(SORTS)} (prefix - for descending)", "invalid", "sort")
-    server = query.get("server") or None
-    if server is not None:
-        server = resolve_server(server)
-    offset = _int(query, "offset") or 0
-    limit = _int(query, "limit", 1, MAX_LIMIT) or 100
+def list_channels(actor: Actor, query: dict) -> dict:
+    """The visible channels that pass ChannelQuery's validated filters, one page of them."""
+    server = resolve_server(query["server"]) if query.get("server") else None
+    offset, limit = query["offset"], query["limit"]
     rt = runtime.get()
-    filters = {"text": query.get("text") or None, "state": state, "in_app": in_app, "server": server,
-               "min_age": _int(query, "min_age"), "max_age": _int(query, "max_age"), "sort": sort}
+    filters = {"text": query.get("text"), "state": query.get("state"), "in_app": query.get("in_app"), "server": server,
+               "min_age": query.get("min_age"), "max_age": query.get("max_age"), "sort": query["sort"]}
     if actor.sees_all:
         total, entries = rt.service.list_channels(**filters, offset=offset, limit=limit)
     else:

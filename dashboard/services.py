@@ -5,17 +5,25 @@ Every attempt lands in the audit log exactly once, whatever its outcome.
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from django.conf import settings
 
 from ari_bridge import errors as ari_errors
+from ari_bridge import preview, printable
 
 from . import audit, confirm, runtime
 from .access import Actor, Denied
 from .actions import ACTIONS, Action, Param
 from .models import AuditEntry
+
+
+MAX_MESSAGE = 500
+MAX_PARAMETER = ari_errors.MAX_PARAMETER_NAME
 
 
 @dataclass
@@ -26,6 +34,17 @@ class ActionError(Exception):
     message: str
     code: str
     parameter: str | None = None
+
+    def __post_init__(self) -> None:
+        # Whatever went into the words (a value, a name, Asterisk's answer), the answer stays short and
+        # encodable.
+        if len(self.message) > MAX_MESSAGE:
+            self.message = self.message[:MAX_MESSAGE - 1] + "…"
+        self.message = printable(self.message)
+        if self.parameter:
+            if len(self.parameter) > MAX_PARAMETER:
+                self.parameter = self.parameter[:MAX_PARAMETER - 1] + "…"
+            self.parameter = printable(self.parameter)
 
     def __str__(self) -> str:
         return self.message
@@ -67,40 +86,38 @@ def _from_ari(exc: Exception, action: Action | None = None) -> ActionError:
     return ActionError(502, f"Asterisk answered with an error: {exc}", "ari_error")
 
 
+# A query string carries integers as text: digits only (int() would also take "1_000", " 7" or "١٢").
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,20}")
+_KINDS = {"int": "an integer", "bool": "true or false", "variables": "an object of text values"}
+
+
 def _coerce(param: Param, value: Any) -> Any:
-    """Turn a form or JSON value into the type ari_bridge expects; the range and value rules are its job."""
+    """Take a JSON value (or an integer's text from a query string) as the type ari_bridge expects, never
+    rounding nor guessing: 1.5 is no integer and "yes" no boolean. Ranges, lengths and shapes are its job."""
     if value is None or value == "":
         return None
-    try:
-        if param.type == "int":
-            if isinstance(value, bool):
-                raise ValueError
+    if param.type == "int":
+        if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
             return int(value)
-        if param.type == "bool":
-            if isinstance(value, bool):
-                return value
-            if str(value).lower() in ("true", "1", "yes", "on"):
-                return True
-            if str(value).lower() in ("false", "0", "no", "off"):
-                return False
-            raise ValueError
-        if param.type == "variables":
-            if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-                raise ValueError
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
-    except (TypeError, ValueError):
-        kind = {"int": "an integer", "bool": "true or false", "variables": "an object of string values"}[param.type]
-        raise ActionError(400, f"{param.name} must be {kind}", "invalid", param.name) from None
-    if not isinstance(value, str):
-        raise ActionError(400, f"{param.name} must be a string", "invalid", param.name)
-    return value
+    elif param.type == "bool":
+        if isinstance(value, bool):
+            return value
+    elif param.type == "variables":
+        if isinstance(value, dict):
+            return value
+    elif isinstance(value, str):
+        return value
+    raise ActionError(400, f"{param.name} must be {_KINDS.get(param.type, 'text')}, not {preview(value)}",
+                      "invalid", param.name)
 
 
-def build_kwargs(action: Action, params: dict) -> dict:
+def build_kwargs(action: Action, params: Mapping) -> dict:
     known = {p.name: p for p in action.params}
-    unknown = sorted(set(params) - set(known) - {"server"})
+    unknown = sorted(str(name) for name in set(params) - set(known) - {"server"})
     if unknown:
-        raise ActionError(400, f"unknown parameter {unknown[0]} for {action.name}", "invalid", unknown[0])
+        raise ActionError(400, f"unknown parameter {preview(unknown[0])} for {action.name}", "invalid", unknown[0])
     kwargs = {}
     for name, param in known.items():
         value = _coerce(param, params.get(name))
@@ -112,11 +129,11 @@ def build_kwargs(action: Action, params: dict) -> dict:
     return kwargs
 
 
-def resolve_server(server: str | None, channel_id: str | None = None) -> str:
+def resolve_server(server: Any, channel_id: str | None = None) -> str:
     names = [s.name for s in settings.ARI_SERVERS]
     if server:
         if server not in names:
-            raise ActionError(400, f"unknown Asterisk server {server!r}", "invalid", "server")
+            raise ActionError(400, f"unknown Asterisk server {preview(server)}", "invalid", "server")
         return server
     if len(names) == 1:
         return names[0]
@@ -135,18 +152,35 @@ def to_json(result: Any) -> Any:
     return result
 
 
+NO_PARAMS: Mapping = MappingProxyType({})
+
+
+def refused(actor: Actor, action: str, err: ActionError, *, source: str, **fields) -> ActionError:
+    """Audit a request refused for its input before it could be performed (a body too large, of another type,
+    not an object...); returns the error."""
+    audit.record(actor=actor, action=action, outcome=AuditEntry.Outcome.INVALID, status=err.status,
+                 message=err.message, source=source, **fields)
+    return err
+
+
 def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: str | None = None,
-            params: dict | None = None, source: str = "api") -> Any:
-    """Authorise, validate, call ARI and audit one action. Raises ActionError; returns JSON-able data."""
-    params = dict(params or {})
+            params: Any = NO_PARAMS, source: str = "api") -> Any:
+    """Authorise, validate, call ARI and audit one action. Raises ActionError; returns JSON-able data.
+
+    `params` is what the caller sent (decoded JSON): anything but an object is refused, and audited."""
+    given = params
+    params = dict(given) if isinstance(given, Mapping) else {}
     action = ACTIONS.get(name)
     if action is None:
-        raise ActionError(404, f"no such action: {name}", "unknown_action")
+        raise ActionError(404, f"no such action: {preview(name)}", "unknown_action")
     rt = runtime.get()
     entry = None
     audit_fields = {"actor": actor, "action": name, "params": params, "source": source,
                     "channel_id": channel_id or ""}
     try:
+        if not isinstance(given, Mapping):
+            raise ActionError(400, f"the parameters must be a JSON object of names and values, not "
+                                   f"{preview(given)}", "invalid")
         server = resolve_server(server or params.get("server"), channel_id)
         audit_fields["server"] = server
         if action.on_channel:

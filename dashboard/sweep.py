@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 
 from django.conf import settings
 
+import ari_bridge
+
 from . import audit, runtime, services
 from .access import Actor
 from .actions import ACTIONS
@@ -83,11 +85,12 @@ def parse_channels(values) -> list[Key]:
         if not sep:
             server, channel_id = "", server
         if not channel_id:
-            raise ActionError(400, f"channels: {value!r} names no channel", "invalid", "channels")
+            raise ActionError(400, f"channels: {ari_bridge.preview(value)} names no channel", "invalid", "channels")
         try:
             server = services.resolve_server(server or None, channel_id)
         except ActionError as err:
-            raise ActionError(400, f"channels: {value!r}: {err.message}", "invalid", "channels") from None
+            raise ActionError(400, f"channels: {ari_bridge.preview(value)}: {err.message}", "invalid",
+                              "channels") from None
         keys[(server, channel_id)] = None
     return list(keys)
 

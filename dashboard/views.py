@@ -7,12 +7,13 @@ import json
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from .access import Actor
 from .actions import catalogue
-from .auditlog import filtered_entries
+from .auditlog import AuditFilters, filtered_entries
+from .inputs import MAX_FILTER_TEXT, first_error, invalid
 from .models import AuditEntry
 
 
@@ -77,13 +78,20 @@ def originate(request):
 @login_required
 def audit_log(request):
     actor = Actor(request.user)
-    entries, filters = filtered_entries(actor, request.GET)
+    filters = AuditFilters(data=request.GET)
+    valid = filters.is_valid()
+    # With a bad filter the page says which, beside its field, and lists nothing rather than the wrong entries.
+    entries = filtered_entries(actor, filters.validated_data) if valid else AuditEntry.objects.none()
     page_obj = Paginator(entries, 50).get_page(request.GET.get("page"))
     visible = AuditEntry.objects.all() if "view_all_audit" in actor.perms else AuditEntry.objects.filter(user=request.user)
-    return _page(request, "dashboard/audit.html", page_obj=page_obj, filters=filters,
-                 actions=sorted(set(visible.values_list("action", flat=True).distinct())),
-                 users=sorted(set(visible.values_list("username", flat=True).distinct())),
-                 outcomes=AuditEntry.Outcome.choices)
+    errors = {} if valid else {name: first_error(detail)[1] for name, detail in filters.errors.items()}
+    response = _page(request, "dashboard/audit.html", page_obj=page_obj, errors=errors,
+                     filters={name: request.GET.get(name, "")[:MAX_FILTER_TEXT] for name in AuditFilters().fields},
+                     actions=sorted(set(visible.values_list("action", flat=True).distinct())),
+                     users=sorted(set(visible.values_list("username", flat=True).distinct())),
+                     outcomes=AuditEntry.Outcome.choices)
+    response.status_code = 200 if valid else 400
+    return response
 
 
 class _Echo:
@@ -105,7 +113,11 @@ def _csv_cell(value) -> str:
 
 @login_required
 def audit_export(request):
-    entries, _ = filtered_entries(Actor(request.user), request.GET)
+    filters = AuditFilters(data=request.GET)
+    if not filters.is_valid():
+        error = invalid(filters.errors)
+        return JsonResponse(error.as_dict(), status=error.status)
+    entries = filtered_entries(Actor(request.user), filters.validated_data)
     writer = csv.writer(_Echo())
 
     # An async iterator: the ASGI server streams it without a thread per chunk (and without a warning).

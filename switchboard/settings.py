@@ -130,6 +130,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bodies only: a form cannot carry the typed values (integers, booleans, lists) the API takes.
+    "DEFAULT_PARSER_CLASSES": ["dashboard.inputs.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dashboard.api.errors.exception_handler",
 }
@@ -143,12 +145,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Choice sets that share a field name ("direction") or a set ("spy", "whisper") get one name each,
-    # so that building the schema has nothing to warn about.
+    # Several parameters share a name ("direction") with other choices, one set of choices serves two names.
     "ENUM_NAME_OVERRIDES": {
         "MuteDirectionEnum": "ari_bridge.operations.MUTE_DIRECTIONS",
-        "ExternalMediaDirectionEnum": "ari_bridge.operations.EXTERNAL_MEDIA_DIRECTIONS",
         "SnoopDirectionEnum": "ari_bridge.operations.SNOOP_DIRECTIONS",
+        "ExternalMediaDirectionEnum": "ari_bridge.operations.EXTERNAL_MEDIA_DIRECTIONS",
     },
 }
 

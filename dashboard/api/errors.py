@@ -3,15 +3,43 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib.auth import get_user
+from django.core.exceptions import SuspiciousOperation
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from ..services import ActionError
+from ..access import Actor
+from ..inputs import invalid, unreadable
+from ..services import ActionError, refused
 
 log = logging.getLogger(__name__)
 
 
+def _audit_unreadable(err: ActionError, context) -> None:
+    """A body the view never got to read is still an attempt at its action: audit it as the view would."""
+    view, request = context.get("view"), context.get("request")
+    action = getattr(view, "audit_action", None)
+    if action is None or request is None:
+        return
+    # A session's body is read in its CSRF check, which failed: DRF's user is unset or anonymous (and asking for
+    # it would read the body again), so ask the session. A token's user is set on the Django request.
+    user = request._request.user
+    if not user.is_authenticated:
+        user = get_user(request._request)
+    if user.is_authenticated:
+        refused(Actor(user), action, err, source=getattr(view, "audit_source", "api"),
+                channel_id=context.get("kwargs", {}).get("channel_id", ""))
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, exceptions.ValidationError):
+        exc = invalid(exc.detail)
+    elif (err := unreadable(exc)) is not None:
+        _audit_unreadable(err, context)
+        exc = err
+    elif isinstance(exc, SuspiciousOperation):  # as Django answers it outside DRF
+        exc = ActionError(400, "the request could not be read", "bad_request")
     if isinstance(exc, ActionError):
         return Response(exc.as_dict(), status=exc.status)
     response = drf_exception_handler(exc, context)

@@ -1,13 +1,23 @@
 """REST endpoints of the Stuck view: the dry-run preview and the bulk hangup (dashboard/sweep.py)."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import sweep
+from ari_bridge.validation import MAX_ID_LENGTH
+
+from .. import inputs, sweep
 from ..access import Actor
+from ..inputs import MAX_SERVER_NAME, ChoiceField, JsonBooleanField, TextField
+
+
+class StuckHangupRequest(serializers.Serializer):
+    channels = serializers.ListField(child=TextField(max_length=MAX_SERVER_NAME + 1 + MAX_ID_LENGTH),
+                                     max_length=sweep.MAX_CHANNELS, help_text="uids: server:id")
+    reason = ChoiceField(choices=sweep.HANGUP_REASONS, default=sweep.DEFAULT_REASON)
+    confirm = JsonBooleanField(help_text="must be true")
 
 
 class StuckApi(APIView):
@@ -17,23 +27,20 @@ class StuckApi(APIView):
                    parameters=[OpenApiParameter("server", str, description="only this Asterisk server")],
                    responses={200: dict})
     def get(self, request):
-        return Response(sweep.preview(Actor(request.user), server=request.query_params.get("server") or None))
+        return Response(sweep.preview(Actor(request.user), server=inputs.server_param(request)))
 
 
 class StuckHangupApi(APIView):
     """Hang up the given stuck channels, each audited on its own; a channel already gone counts as done."""
 
-    @extend_schema(
-        operation_id="stuck_hangup", summary="Hang up stuck channels",
-        request=inline_serializer("StuckHangupRequest", {
-            "channels": serializers.ListField(child=serializers.CharField(), help_text="uids: server:id"),
-            "reason": serializers.ChoiceField(choices=sweep.HANGUP_REASONS, default=sweep.DEFAULT_REASON),
-            "confirm": serializers.BooleanField(help_text="must be true")}),
-        responses={200: dict})
+    audit_action = "hangup"
+    audit_source = "stuck"
+
+    @extend_schema(operation_id="stuck_hangup", summary="Hang up stuck channels", request=StuckHangupRequest,
+                   responses={200: dict})
     def post(self, request):
-        data = request.data if isinstance(request.data, dict) else {}
         actor = Actor(request.user)
-        keys, reason = sweep.check_request(actor, data.get("channels"), data.get("reason"), data.get("confirm"),
-                                           source="stuck")
+        data = inputs.body(request, StuckHangupRequest, actor, "hangup", source="stuck")
+        keys, reason = sweep.check_request(actor, data["channels"], data["reason"], data["confirm"], source="stuck")
         summary = sweep.hangup(actor, keys, reason, source="stuck")
         return Response({**summary, "counts": sweep.summary_counts(summary)})

@@ -125,6 +125,76 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], str]] = [
     ("redirect", (CH,), {"endpoint": "Local"}, "endpoint"),
     ("record", (CH,), {"name": "../escape", "format": "wav"}, "name"),
     ("record", (CH,), {"name": "/etc/passwd", "format": "wav"}, "name"),
+    # integers are integers, within ARI's range (priority: a dialplan priority starts at 1)
+    ("send_dtmf", (CH,), {"dtmf": "1", "between": 1.5}, "between"),
+    ("send_dtmf", (CH,), {"dtmf": "1", "duration": 10**30}, "duration"),
+    ("send_dtmf", (CH,), {"dtmf": "1", "before": 2**31}, "before"),
+    ("send_dtmf", (CH,), {"dtmf": "1", "after": "100"}, "after"),
+    ("continue_in_dialplan", (CH,), {"priority": -1}, "priority"),
+    ("continue_in_dialplan", (CH,), {"priority": 0}, "priority"),
+    ("originate", (), {**ORIGINATE, "extension": "100", "priority": 1.5}, "priority"),
+    ("originate", (), {**ORIGINATE, "extension": "100", "priority": 2.0}, "priority"),
+    ("originate", (), {**ORIGINATE, "app": APP, "timeout": 2**31}, "timeout"),
+    ("dial", (CH,), {"timeout": 0.5}, "timeout"),
+    ("play", (CH,), {"media": "sound:beep", "skipms": float("inf")}, "skipms"),
+    ("hangup", (CH,), {"reason_code": "128"}, "reason_code"),
+    ("hangup", (CH,), {"reason_code": "\u0661\u0666"}, "reason_code"),  # Arabic-Indic digits
+    # media that climbs out of the sounds or recordings folder
+    ("play", (CH,), {"media": "sound:/etc/passwd"}, "media"),
+    ("play", (CH,), {"media": "sound:../../../../etc/passwd"}, "media"),
+    ("play", (CH,), {"media": "recording:../../etc/passwd"}, "media"),
+    ("play", (CH,), {"media": "sound:en/../../secret"}, "media"),
+    ("play", (CH,), {"media": "sound:beep,recording:/var/spool/x"}, "media"),
+    ("play", (CH,), {"media": "sound:..\\..\\x"}, "media"),
+    ("play", (CH,), {"media": "SOUND:beep"}, "media"),
+    ("play", (CH,), {"media": "sound:be\nep"}, "media"),
+    ("play_with_id", (CH,), {"playback_id": "p", "media": "recording:.."}, "media"),
+    ("play", (CH,), {"media": "sound:beep", "lang": "../../../etc"}, "lang"),
+    ("record", (CH,), {"name": "r", "format": "wav/../../x"}, "format"),
+    ("record", (CH,), {"name": "a/../../b", "format": "wav"}, "name"),
+    # endpoints: Tech/resource without separators, spaces or control characters
+    ("originate", (), {"endpoint": "PJSIP/alice,PJSIP/bob", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/alice&PJSIP/bob", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/alice\n", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/al\rice", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/alice\x00", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJ SIP/alice", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/ali ce", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "/alice", "app": APP}, "endpoint"),
+    ("originate", (), {"endpoint": "PJSIP/" + "a" * 300, "app": APP}, "endpoint"),
+    ("create", (), {"endpoint": "Local/100@default|x", "app": APP}, "endpoint"),
+    ("redirect", (CH,), {"endpoint": "PJSIP/bob\t"}, "endpoint"),
+    ("external_media", (), {"app": APP, "external_host": "h:1\r\nX: y", "format": "ulaw"}, "external_host"),
+    ("external_media", (), {"app": APP, "external_host": "127.0.0.1", "format": "ulaw"}, "external_host"),
+    ("external_media", (), {"app": APP, "external_host": "127.0.0.1:70000", "format": "ulaw"}, "external_host"),
+    # every string has a cap (Asterisk's own where it has one)
+    ("originate", (), {**ORIGINATE, "extension": "1" * 81}, "extension"),
+    ("originate", (), {**ORIGINATE, "extension": "100", "context": "c" * 81}, "context"),
+    ("originate", (), {**ORIGINATE, "extension": "100", "label": "l" * 81}, "label"),
+    ("originate", (), {**ORIGINATE, "app": APP, "caller_id": "x" * 300}, "caller_id"),
+    ("originate", (), {**ORIGINATE, "app": "a" * 300}, "app"),
+    ("originate", (), {**ORIGINATE, "app": "dashboard,injected"}, "app"),
+    ("move", (CH,), {"app": "other app"}, "app"),
+    ("snoop_channel", (CH,), {"app": "a|b", "spy": "in"}, "app"),
+    ("originate", (), {**ORIGINATE, "app": APP, "app_args": "a" * 5000}, "app_args"),
+    ("originate", (), {**ORIGINATE, "app": APP, "formats": "ulaw,sl in16"}, "formats"),
+    ("originate", (), {**ORIGINATE, "app": APP, "variables": {"V" * 300: "x"}}, "variables"),
+    ("originate", (), {**ORIGINATE, "app": APP, "variables": {"V": "x" * 5000}}, "variables"),
+    ("originate", (), {**ORIGINATE, "app": APP, "variables": {f"V{n}": "x" for n in range(200)}}, "variables"),
+    ("originate", (), {**ORIGINATE, "app": APP, "variables": {"V": "a\r\nb"}}, "variables"),
+    ("start_moh", (CH,), {"moh_class": "m" * 81}, "moh_class"),
+    ("set_channel_var", (CH,), {"variable": "V" * 300, "value": "1"}, "variable"),
+    ("set_channel_var", (CH,), {"variable": "V", "value": "x" * 5000}, "value"),
+    ("set_channel_var", (CH,), {"variable": "V", "value": "a\r\nb"}, "value"),
+    ("set_channel_var", (CH,), {"variable": "V", "value": "a\ud800"}, "value"),  # no UTF-8 for it
+    ("get_channel_var", (CH,), {"variable": "V\n"}, "variable"),
+    ("send_dtmf", (CH,), {"dtmf": "1" * 300}, "dtmf"),
+    ("play", (CH,), {"media": "sound:" + "b" * 300}, "media"),
+    ("play", (CH,), {"media": ["sound:beep"] * 200}, "media"),
+    ("move", (CH,), {"app": APP, "app_args": "a" * 5000}, "app_args"),
+    ("record", (CH,), {"name": "r" * 300, "format": "wav"}, "name"),
+    ("hold", ("a\r\nb",), {}, "channel_id"),
+    ("external_media", (), {"app": APP, "external_host": "h:1", "format": "ulaw", "data": "d" * 5000}, "data"),
 ]
 
 
@@ -183,3 +253,25 @@ def test_the_operation_table_covers_the_31_channel_operations() -> None:
             "externalMedia"} == spec_names
     for op in OPERATIONS.values():
         assert hasattr(AriClient, op.name), op.name
+
+
+HUGE = "x" * 2_000_000
+
+
+@pytest.mark.parametrize(("operation", "params"), [
+    ("hangup", {"channel_id": CH, "reason": HUGE}),
+    ("hangup", {"channel_id": CH, "reason_code": HUGE}),
+    ("play", {"channel_id": CH, "media": HUGE}),
+    ("play", {"channel_id": CH, "media": "sound:" + HUGE}),
+    ("play", {"channel_id": CH, "media": "bogus:" + HUGE}),
+    ("originate", {"endpoint": HUGE, "app": APP}),
+    ("originate", {**ORIGINATE, "app": APP, "variables": {HUGE: "x"}}),
+    ("create_bridge", {"type": HUGE}),
+    ("send_dtmf", {"channel_id": CH, "dtmf": "w" * 100_000}),
+    ("hold", {"channel_id": CH, HUGE: 1}),
+])
+def test_a_refusal_quotes_at_most_a_short_prefix_of_the_value(operation: str, params: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        v.validate(operation, params)
+    assert len(str(caught.value)) < 300
+    assert len(caught.value.parameter) <= 64

@@ -132,3 +132,15 @@ async def test_the_wallboard_through_redis_and_ari_listen(production, simulator)
     for board in boards:
         await board.until(lambda b: b.status("PJSIP/carol") == "idle", "carol back")
         await board.ws.close()
+
+
+def test_odd_input_is_refused_and_audited_in_postgresql(production, simulator):
+    from tests.dashboard.test_bad_input import odd_input_is_refused_and_audited
+
+    dashboard, _ = production
+    ari = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password))
+    channel_id = ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
+    try:
+        odd_input_is_refused_and_audited(dashboard, channel_id)
+    finally:
+        ari.delete(f"/channels/{channel_id}")
