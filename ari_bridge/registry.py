@@ -679,6 +679,50 @@ class ChannelRegistry:
         self._publish(out)
         return out
 
+    def reconcile(
+        self,
+        server: str,
+        channels: Iterable[Channel],
+        before: Mapping[Key, LiveChannel],
+        *,
+        now: float | None = None,
+    ) -> list[Change]:
+        """Catch up with a ``GET /channels`` answered while the events kept being applied.
+
+        ``resync`` needs the events held while the snapshot is taken; this does not, so a live
+        stream can be checked against Asterisk now and then. ``before`` is ``server``'s entries as
+        they were just before the request went out. Whatever changed since then was touched by an
+        event at least as new as the answer and is left to the events. Otherwise: a channel known
+        before and missing from the answer is gone (Asterisk lost it without a ChannelDestroyed,
+        or that event was lost) and is removed for good; one the registry never heard of and that
+        was not destroyed meanwhile is added; one that differs takes the answer's snapshot."""
+        now = self._clock() if now is None else now
+        out: list[Change] = []
+        answer = {c.id: c for c in channels}
+        for key, was in before.items():
+            if key[0] == server and key[1] not in answer and self._entries.get(key) is was:
+                self._drop(key, out)
+        for channel in answer.values():
+            key = (server, channel.id)
+            current = self._entries.get(key)
+            app = app_from_dialplan(channel)
+            if current is None:
+                if key in before or key in self._tombstones:
+                    continue  # destroyed after the answer was taken
+                new = self._fresh(server, channel, now)
+                self._insert(key, _replace(new, **_times(new, {"stasis_app": app} if app else {}, now)), out)
+            elif current is before.get(key):
+                fresh: dict[str, Any] = {"channel": channel, "stasis_app": app}
+                if app != current.stasis_app:
+                    fresh.update(_cleared_dashboard_flags(current))
+                diff = _differs(current, fresh)
+                if diff:
+                    if channel.state != current.channel.state:
+                        diff["state_since"] = now
+                    self._set(key, _replace(current, last_event_at=now, **_times(current, diff, now)), current, out)
+        self._publish(out)
+        return out
+
     # --------------------------------------------------------- our own actions
     def record_action(self, server: str, channel_id: str, action: str, **params: Any) -> list[Change]:
         """Record the effect of our own successful request (ARI raises no event for these).

@@ -34,7 +34,8 @@ class Runtime:
         self.servers = {s.name: s for s in settings.ARI_SERVERS}
         self.clients = {name: AriClient(cfg) for name, cfg in self.servers.items()}
         self.replica = Replica(self.layer)
-        self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS) \
+        self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS,
+                             reconcile_s=settings.LIVE_RECONCILE_SECONDS) \
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
 

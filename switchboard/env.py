@@ -123,6 +123,8 @@ DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
 # layer), or "external" (`manage.py ari_listen`, shared through Redis).
 ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
+# How often the listener checks its live state against GET /channels (0: only on reconnects).
+LIVE_RECONCILE_SECONDS = _int("LIVE_RECONCILE_SECONDS", 30)
 # Dialplan context where click-to-call sends the destination number.
 CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "default")
 # The Asterisk that agents' phones are registered on (default: the first of ARI_SERVERS).

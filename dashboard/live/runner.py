@@ -14,6 +14,7 @@ from ari_bridge import AriClient, ChannelRegistry, EventStream
 
 from ..workflows.engine import CommandError, Workflows
 from . import broadcast
+from .reconcile import Reconciler
 from .rtp import RtpSampler
 from .timeline import describe
 
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class Runner:
-    def __init__(self, servers, layer, *, flush_ms: int = 100):
+    def __init__(self, servers, layer, *, flush_ms: int = 100, reconcile_s: float = 30):
         self.layer = layer
         self.flush_s = flush_ms / 1000
         self.registry = ChannelRegistry()
@@ -41,6 +42,7 @@ class Runner:
         self._servers_changed = True
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self.reconciler = Reconciler(self.registry, self.clients, self.streams, interval=reconcile_s)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -74,6 +76,7 @@ class Runner:
                        asyncio.create_task(self._request_loop(), name="live-requests")]
         self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
         self._tasks.append(asyncio.create_task(self.rtp.run(), name="live-rtp"))
+        self._tasks.append(asyncio.create_task(self.reconciler.run(), name="live-reconcile"))
         for stream in self.streams:
             await stream.start()
 

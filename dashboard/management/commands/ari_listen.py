@@ -24,7 +24,8 @@ class Command(BaseCommand):
         asyncio.run(self._run(layer))
 
     async def _run(self, layer):
-        runner = Runner(settings.ARI_SERVERS, layer, flush_ms=settings.LIVE_FLUSH_MS)
+        runner = Runner(settings.ARI_SERVERS, layer, flush_ms=settings.LIVE_FLUSH_MS,
+                        reconcile_s=settings.LIVE_RECONCILE_SECONDS)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
