@@ -113,12 +113,21 @@ class Swarm:
                         channel["blocked"] = maps[channel["blocked"]]
                     state[channel["uid"]] = channel
                     if prefix is not None:
-                        name = channel["caller"]["name"]
-                        if name.startswith(prefix):
-                            stamp = name.rsplit(":", 1)[1]
-                            self.latencies.append(now - int(stamp) / 1e6)
+                        self._stamp(channel, prefix, now)
+                for fields in message.get("patch", ()):  # the fields that changed, as common.js applies them
+                    channel = state[fields["uid"]]
+                    channel.update(fields)
+                    if type(fields.get("blocked")) is int:
+                        channel["blocked"] = maps[fields["blocked"]]
+                    if prefix is not None and "caller" in fields:
+                        self._stamp(channel, prefix, now)
                 for uid in message["remove"]:
                     state.pop(uid, None)
+
+    def _stamp(self, channel: dict, prefix: str, now: float) -> None:
+        name = channel["caller"]["name"]
+        if name.startswith(prefix):
+            self.latencies.append(now - int(name.rsplit(":", 1)[1]) / 1e6)
 
     def report(self) -> dict:
         latencies, self.latencies = self.latencies, []

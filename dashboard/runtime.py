@@ -18,6 +18,7 @@ from django.conf import settings
 from ari_bridge import AriClient, ChannelService, LoopThread
 
 from .live import broadcast
+from .live.fanout import Fanout
 from .live.replica import Replica
 from .live.runner import Runner
 
@@ -38,6 +39,7 @@ class Runtime:
                              reconcile_s=settings.LIVE_RECONCILE_SECONDS) \
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
+        self.fanout = self.replica.fanout = Fanout(self.replica, self.service)
 
     async def _record_flag(self, server: str, channel_id: str, action: str, params: dict) -> None:
         # ARI raises no event for hold/mute/MOH/silence: the runner records them for every process.

@@ -16,11 +16,14 @@ from ari_bridge import ChannelRegistry, LiveChannel
 
 from ..access import endpoint_of
 from . import broadcast
+from .wire import apply_patch
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 TIMELINE_LENGTH = 100
+# The stuck rules depend on the clock: channels that did not change are judged again this often.
+RESTUCK_S = 5.0
 
 
 @dataclass
@@ -34,6 +37,9 @@ class Batch:
     sessions: list[dict] = field(default_factory=list)  # workflow sessions that changed
     ended_sessions: list[str] = field(default_factory=list)  # ids of sessions that are gone
     resync: bool = False  # the whole state was replaced: listeners should send a fresh snapshot
+    restuck: bool = False  # nothing changed but the clock: the stuck rules are evaluated again
+    serial: int = 0  # numbered by the fanout, in order
+    views: dict = field(default_factory=dict)  # hide_monitoring -> fanout.Presented
 
 
 class Replica:
@@ -44,13 +50,15 @@ class Replica:
         # Workflow sessions (monitoring, click-to-call) by id; replaced, never changed in place.
         self.sessions: dict[str, dict] = {}
         self.listeners: set = set()
+        self.fanout = None  # fanout.Fanout: presents each batch once before the listeners get it
         self._replies: dict[str, asyncio.Future] = {}
         self.ready = asyncio.Event()
         self._channel: str | None = None
+        self._runner: str | None = None  # the runner whose snapshot and diffs this replica follows
         self._seq = 0
         self._snapshot: dict | None = None  # the snapshot being received, chunk by chunk
         self._buffer: list[dict] = []  # diffs that arrive while a snapshot is being received
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         # Indexes for agents' "own calls": who is on which endpoint, who is in which bridge.
         self.by_endpoint: dict[str, set[Key]] = defaultdict(set)
         self.by_bridge: dict[tuple[str, str], set[Key]] = defaultdict(set)
@@ -60,13 +68,14 @@ class Replica:
     async def start(self) -> None:
         self._channel = await self.layer.new_channel("switchboard.replica.")
         await self.layer.group_add(broadcast.LIVE_GROUP, self._channel)
-        self._task = asyncio.create_task(self._receive_loop(), name="live-replica")
+        self._tasks = [asyncio.create_task(self._receive_loop(), name="live-replica"),
+                       asyncio.create_task(self._restuck_loop(), name="live-restuck")]
         await self._request_snapshot()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._channel:
             await self.layer.group_discard(broadcast.LIVE_GROUP, self._channel)
 
@@ -97,6 +106,8 @@ class Replica:
         if kind == broadcast.DIFF:
             if self._snapshot is not None:
                 self._buffer.append(message)
+            elif message["runner"] != self._runner:
+                pass  # a runner that lost its lease, or a new one whose hello (and a snapshot) follows
             elif message["seq"] != self._seq + 1:
                 log.warning("live diff %s after %s: a message was lost; resyncing", message["seq"], self._seq)
                 await self._request_snapshot()
@@ -126,12 +137,12 @@ class Replica:
             self._put(LiveChannel.from_dict(data))
         self.servers = message["servers"]
         self.sessions = {s["id"]: s for s in message.get("sessions", [])}
-        self._seq = message["seq"]
+        self._runner, self._seq = message["runner"], message["seq"]
         buffered, self._buffer = self._buffer, []
         self.ready.set()
         self._notify(Batch(servers=self.servers, resync=True))
         for diff in buffered:
-            if diff["seq"] > self._seq:
+            if diff["runner"] == self._runner and diff["seq"] > self._seq:
                 await self._handle(diff)
 
     def _apply_diff(self, message: dict) -> None:
@@ -139,6 +150,13 @@ class Replica:
         batch = Batch(events=message["events"])
         for data in message["upsert"]:
             entry = LiveChannel.from_dict(data)
+            self._put(entry)
+            batch.upsert.append(entry)
+        for server, channel_id, changes in message["patch"]:
+            old = self.registry.get((server, channel_id))
+            if old is None:
+                raise LookupError(f"a change to {server}:{channel_id}, which this replica does not have")
+            entry = apply_patch(old, changes)
             self._put(entry)
             batch.upsert.append(entry)
         for server, channel_id in message["remove"]:
@@ -224,6 +242,15 @@ class Replica:
 
     # -- listeners ----------------------------------------------------------------------------
 
+    async def _restuck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RESTUCK_S)
+            if self.listeners and self.ready.is_set() and self._snapshot is None:
+                self._notify(Batch(restuck=True))
+
     def _notify(self, batch: Batch) -> None:
-        for listener in list(self.listeners):
+        listeners = list(self.listeners)
+        if self.fanout is not None:
+            self.fanout.take(batch, listeners)
+        for listener in listeners:
             listener.push(batch)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
 from ari_bridge import AriClient, ChannelRegistry, EventStream
 
@@ -17,6 +18,7 @@ from . import broadcast
 from .reconcile import Reconciler
 from .rtp import RtpSampler
 from .timeline import describe
+from .wire import entry_patch
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ log = logging.getLogger(__name__)
 class Runner:
     def __init__(self, servers, layer, *, flush_ms: int = 100, reconcile_s: float = 30):
         self.layer = layer
+        # Replicas follow one runner at a time: after a takeover, a late diff of the old one is ignored.
+        self.id = uuid.uuid4().hex[:12]
         self.flush_s = flush_ms / 1000
         self.registry = ChannelRegistry()
         self.servers = {s.name: {"state": "connecting", "detail": ""} for s in servers}
@@ -38,6 +42,8 @@ class Runner:
         self.registry.subscribe(self._on_changes)
         self.seq = 0
         self._pending: dict[tuple[str, str], object] = {}
+        # What the replicas have of each channel as of the last diff: changes are sent against it.
+        self._published: dict[tuple[str, str], object] = {}
         self._events: list[dict] = []
         self._servers_changed = True
         self._wake = asyncio.Event()
@@ -71,7 +77,7 @@ class Runner:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await broadcast.announce_runner(self.layer, seq=self.seq)
+        await broadcast.announce_runner(self.layer, runner=self.id, seq=self.seq)
         self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
                        asyncio.create_task(self._request_loop(), name="live-requests")]
         self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
@@ -112,13 +118,27 @@ class Runner:
         sessions, self._sessions = self._sessions, {}
         servers = dict(self.servers) if self._servers_changed else None
         self._servers_changed = False
-        upsert = [entry.to_dict() for entry in pending.values() if entry is not None]
-        remove = [list(key) for key, entry in pending.items() if entry is None]
+        published = self._published
+        upsert, patch, remove = [], [], []
+        for key, entry in pending.items():
+            old = published.get(key)
+            if entry is None:
+                if old is not None:
+                    del published[key]
+                    remove.append(list(key))
+            elif old is None:
+                published[key] = entry
+                upsert.append(entry.to_dict())
+            else:
+                published[key] = entry
+                changes = entry_patch(old, entry)
+                if changes:
+                    patch.append([key[0], key[1], changes])
         self.seq += 1
         session_changes = {"upsert": [s for s in sessions.values() if s is not None],
                            "remove": [i for i, s in sessions.items() if s is None]} if sessions else None
-        await broadcast.publish_diff(self.layer, seq=self.seq, upsert=upsert, remove=remove, events=events,
-                                     servers=servers, sessions=session_changes)
+        await broadcast.publish_diff(self.layer, runner=self.id, seq=self.seq, upsert=upsert, patch=patch,
+                                     remove=remove, events=events, servers=servers, sessions=session_changes)
 
     async def _request_loop(self) -> None:
         while True:
@@ -142,7 +162,7 @@ class Runner:
             await self.flush()
             entries = [entry.to_dict() for entry in self.registry.values()]
             await broadcast.send_snapshot(self.layer, message["reply_to"], request_id=message["request_id"],
-                                          seq=self.seq, entries=entries, servers=dict(self.servers),
+                                          runner=self.id, seq=self.seq, entries=entries, servers=dict(self.servers),
                                           sessions=self.workflows.sessions())
         elif kind == broadcast.FLAG:
             self.registry.record_action(message["server"], message["channel_id"], message["action"],
