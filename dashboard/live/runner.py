@@ -12,6 +12,7 @@ import logging
 import uuid
 
 from ari_bridge import AriClient, ChannelRegistry, EventStream
+from ari_bridge.stream import LIVE, UNREACHABLE
 
 from ..workflows.engine import CommandError, Workflows
 from . import broadcast
@@ -21,6 +22,9 @@ from .timeline import describe
 from .wire import entry_patch
 
 log = logging.getLogger(__name__)
+
+# How long a starting runner waits for the first resync of its event streams before it answers anyway.
+FIRST_SYNC_S = 5.0
 
 
 class Runner:
@@ -77,14 +81,18 @@ class Runner:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await broadcast.announce_runner(self.layer, runner=self.id, seq=self.seq)
-        self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
-                       asyncio.create_task(self._request_loop(), name="live-requests")]
-        self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
-        self._tasks.append(asyncio.create_task(self.rtp.run(), name="live-rtp"))
-        self._tasks.append(asyncio.create_task(self.reconciler.run(), name="live-reconcile"))
         for stream in self.streams:
             await stream.start()
+        # Replicas are answered once the state is Asterisk's: a snapshot taken before the first resync
+        # would be empty, and after a takeover every page would go blank for a moment.
+        await asyncio.gather(*(stream.wait_for(LIVE, UNREACHABLE, timeout=FIRST_SYNC_S) for stream in self.streams),
+                             return_exceptions=True)
+        self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
+        self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
+                       asyncio.create_task(self._request_loop(), name="live-requests"),
+                       asyncio.create_task(self.rtp.run(), name="live-rtp"),
+                       asyncio.create_task(self.reconciler.run(), name="live-reconcile")]
+        await broadcast.announce_runner(self.layer, runner=self.id, seq=self.seq)
 
     async def stop(self) -> None:
         await self.workflows.stop()
