@@ -150,10 +150,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if kind == "watch":
             uid = str(message.get("uid", ""))
             server, _, channel_id = uid.partition(":")
-            entry = self.rt.replica.registry.get((server, channel_id))
+            entry = self.rt.replica.last_known((server, channel_id))
             own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
             self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
-            history = self.rt.replica.timeline.get(uid) if self.watch else None
+            history = self.rt.replica.timeline.get(uid) if self.watch and entry is not None else None
             if history:
                 await self.send(_dumps({"type": "events", "items": list(history)}))
         elif kind == "unwatch":

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 
 from ari_bridge import ChannelRegistry, LiveChannel
@@ -22,6 +23,9 @@ log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 TIMELINE_LENGTH = 100
+# Gone channels' last state and timeline, for their detail page: the most recent, for a while.
+GONE_KEEP = 1000
+GONE_KEEP_S = 15 * 60
 # The stuck rules depend on the clock: channels that did not change are judged again this often.
 RESTUCK_S = 5.0
 
@@ -64,6 +68,8 @@ class Replica:
         self.by_bridge: dict[tuple[str, str], set[Key]] = defaultdict(set)
         # The last events of each channel, for a detail page that starts watching it later.
         self.timeline: dict[str, deque] = {}
+        # Recently gone channels: key -> (last entry, when it went), oldest first; their timeline stays too.
+        self.gone: OrderedDict[Key, tuple[LiveChannel, float]] = OrderedDict()
 
     async def start(self) -> None:
         self._channel = await self.layer.new_channel("switchboard.replica.")
@@ -129,12 +135,16 @@ class Replica:
         if not message["last"]:
             return
         entries, self._snapshot = self._snapshot["entries"], None
-        for old in list(self.registry.values()):
-            self.registry.remove((old.server, old.channel.id))
+        before = self.registry.values()
+        for old in before:
+            self.registry.remove(old.key)
         self.by_endpoint.clear()
         self.by_bridge.clear()
         for data in entries:
             self._put(LiveChannel.from_dict(data))
+        for old in before:
+            if old.key not in self.registry:
+                self._keep_gone(old)
         self.servers = message["servers"]
         self.sessions = {s["id"]: s for s in message.get("sessions", [])}
         self._runner, self._seq = message["runner"], message["seq"]
@@ -178,8 +188,8 @@ class Replica:
             batch.ended_sessions = message["sessions"]["remove"]
         for item in batch.events:
             server, _, channel_id = item["uid"].partition(":")
-            if (server, channel_id) not in self.registry:
-                continue  # the channel is gone: nobody will ask for its history
+            if (server, channel_id) not in self.registry and (server, channel_id) not in self.gone:
+                continue  # long gone (its last events came late): nobody will ask for its history
             history = self.timeline.get(item["uid"])
             if history is None:
                 history = self.timeline[item["uid"]] = deque(maxlen=TIMELINE_LENGTH)
@@ -211,6 +221,8 @@ class Replica:
         old = self.registry.get(key)
         if old is not None:
             self._unindex(old)
+        elif self.gone.pop(key, None) is not None:  # an id used again: the old call's record goes
+            self.timeline.pop(f"{key[0]}:{key[1]}", None)
         self.registry.put(entry)
         self.by_endpoint[endpoint_of(entry.channel.name)].add(key)
         for bridge in entry.bridge_ids:
@@ -222,8 +234,32 @@ class Replica:
             return False
         self._unindex(old)
         self.registry.remove(key)
-        self.timeline.pop(f"{key[0]}:{key[1]}", None)
+        self._keep_gone(old)
         return True
+
+    def _keep_gone(self, entry: LiveChannel) -> None:
+        now = time.time()
+        self.gone[entry.key] = (entry, now)
+        self.gone.move_to_end(entry.key)
+        while self.gone:
+            key, (_, went) = next(iter(self.gone.items()))
+            if len(self.gone) <= GONE_KEEP and now - went <= GONE_KEEP_S:
+                break
+            del self.gone[key]
+            self.timeline.pop(f"{key[0]}:{key[1]}", None)
+
+    def gone_record(self, key: Key) -> tuple[LiveChannel, float] | None:
+        """A recently gone channel as it was when it went, and when that was."""
+        record = self.gone.get(key)
+        return record if record is not None and time.time() - record[1] <= GONE_KEEP_S else None
+
+    def last_known(self, key: Key) -> LiveChannel | None:
+        """The channel now, or as it was when it went (for a while); None when nothing is known."""
+        entry = self.registry.get(key)
+        if entry is None:
+            record = self.gone_record(key)
+            entry = record[0] if record is not None else None
+        return entry
 
     def own_keys(self, endpoint: str) -> set[Key]:
         """An agent's calls: their endpoint's channels, and whatever shares a bridge with them."""

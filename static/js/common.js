@@ -97,11 +97,12 @@ export function csrfToken() {
 }
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, parameter = null, code = null } = {}) {
+  constructor(message, { status = 0, parameter = null, code = null, body = null } = {}) {
     super(message);
     this.status = status;
     this.parameter = parameter;
     this.code = code;
+    this.body = body; // the error's JSON, e.g. a gone channel's last_seen
   }
 }
 
@@ -158,7 +159,7 @@ export async function api(method, path, body) {
 function errorFrom(status, data) {
   if (data && typeof data === "object") {
     if (typeof data.message === "string" && data.message) {
-      return new ApiError(data.message, { status, parameter: data.parameter || null, code: data.code || null });
+      return new ApiError(data.message, { status, parameter: data.parameter || null, code: data.code || null, body: data });
     }
     if (typeof data.detail === "string") return new ApiError(data.detail, { status });
     // DRF field errors: {"field": ["msg"]}
