@@ -90,10 +90,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.sent = {key for key in self.rt.replica.own_keys(self.actor.endpoint) if key in view.current}
             keys = list(self.sent)
         parts = [keys[i:i + SNAPSHOT_PART] for i in range(0, len(keys), SNAPSHOT_PART)] or [[]]
-        messages = [b'{"type":"snapshot","channels":[' + b",".join(view.whole(key) for key in part)
-                    + b'],"part":%d,"last":%s}' % (n, b"true" if n == len(parts) - 1 else b"false")
+        messages = ['{"type":"snapshot","channels":[' + ",".join(view.whole(key) for key in part)
+                    + f'],"part":{n},"last":{"true" if n == len(parts) - 1 else "false"}}}'
                     for n, part in enumerate(parts)]
-        messages = [message.decode() for message in messages]
         for message in messages:
             await self._send_channels(message)
 
