@@ -121,11 +121,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
         else:
             view = self.rt.fanout.views[self.hide]
             if self.actor.sees_all:
-                message = view.diff_for_all(batches)
+                for message in view.diffs_for_all(batches):
+                    await self._send_channels(message)
             else:
                 message = view.diff_for_own(batches, self.sent, self.rt.replica.own_keys(self.actor.endpoint))
-            if message is not None:
-                await self._send_channels(message)
+                if message is not None:
+                    await self._send_channels(message)
         changed = [s for b in batches for s in b.sessions]
         ended = [i for b in batches for i in b.ended_sessions]
         if changed or ended:

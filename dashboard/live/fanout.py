@@ -1,5 +1,5 @@
 """What the live sockets of one process send: each changed channel presented once, its changed fields
-computed once, the same bytes reused for every page (docs/frontend-contract.md, "Live WebSocket").
+computed once, the same message reused for every page (docs/frontend-contract.md, "Live WebSocket").
 
 A page gets a channel whole once (in a snapshot, or the first time it may see it), then only the
 fields that changed (`patch`). That works because every page that has a channel has the same
@@ -15,7 +15,6 @@ MONITOR_VISIBLE_TO_AGENTS). A view is kept only while a socket uses it.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import orjson
@@ -26,8 +25,6 @@ from ..stuck import stuck_reasons
 
 Key = tuple[str, str]
 
-# Pages that fall behind by the same batches share one merged message.
-_MERGED_KEEP = 32
 
 
 def _uid(key: Key) -> str:
@@ -41,7 +38,7 @@ class Presented:
     whole: dict[Key, dict] = field(default_factory=dict)  # the channels it changed or added, presented
     patches: dict[Key, dict] = field(default_factory=dict)  # ...of which those the process had: what changed
     removed: list[Key] = field(default_factory=list)
-    message: str | None = None  # the diff for a page that sees every channel, once built
+    message: str | None = None  # the diff for a page that sees every channel, once built ("" for none)
 
 
 class View:
@@ -52,7 +49,6 @@ class View:
         # bytes keep an 8 kB buffer each, which 10,000 channels would turn into 80 MB.
         self.current: dict[Key, list] = {}
         self.active = False
-        self._merged: OrderedDict[tuple, str | None] = OrderedDict()
 
     def _present(self, entry, service) -> dict:
         return present(entry, service, hide_monitoring=self.hide, blocked_maps=self.blocked_maps)
@@ -63,7 +59,6 @@ class View:
 
     def deactivate(self) -> None:
         self.current = {}
-        self._merged.clear()
         self.active = False
 
     def whole(self, key: Key) -> str | None:
@@ -110,21 +105,17 @@ class View:
 
     # -- messages -----------------------------------------------------------------------------
 
-    def diff_for_all(self, batches) -> str | None:
-        """The diff for a page that sees every channel and has had every batch before these."""
-        presented = [b.views[self.hide] for b in batches]
-        if len(presented) == 1:
-            one = presented[0]
+    def diffs_for_all(self, batches) -> list[str]:
+        """The diffs for a page that sees every channel and has had every batch before these: each batch's
+        own message, built once for every such page (one after the other, they are exact)."""
+        out = []
+        for batch in batches:
+            one = batch.views[self.hide]
             if one.message is None:
-                one.message = _diff_message(self._merge(presented, lambda key: True))
-            return one.message
-        memo = tuple(b.serial for b in batches)
-        if memo in self._merged:
-            return self._merged[memo]
-        message = self._merged[memo] = _diff_message(self._merge(presented, lambda key: True))
-        while len(self._merged) > _MERGED_KEEP:
-            self._merged.popitem(last=False)
-        return message
+                one.message = _diff_message(self._merge([one], lambda key: True)) or ""
+            if one.message:
+                out.append(one.message)
+        return out
 
     def diff_for_own(self, batches, sent: set[Key], visible: set[Key]) -> str | None:
         """The diff for a page that sees `visible` now and has `sent` (updated in place)."""
