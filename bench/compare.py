@@ -3,10 +3,10 @@ worktree of an older revision, each with its own simulator), measured turn about
 round, so that a noisy neighbour hurts both alike.
 
     .venv/bin/python -m bench.compare --baseline REV [--what e2e|actions] [--clients 50] [--rate 1000]
-                                     [--shape production] [--deflate off]
+                                     [--shape production] [--deflate on]
 
-`--deflate off` runs this checkout's dashboard without permessage-deflate (uvicorn
---ws-per-message-deflate false); with `--baseline HEAD` that compares deflate on and off.
+Both dashboards run as the README says (permessage-deflate off); `--deflate on` turns it on for this
+checkout's, so that `--baseline HEAD --deflate on` compares the two.
 """
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--shape", choices=("single", "production"), default="single")
-    parser.add_argument("--deflate", choices=("on", "off"), default="on", help="permessage-deflate of this checkout")
+    parser.add_argument("--deflate", choices=("on", "off"), default="off", help="permessage-deflate of this checkout")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     tree = _worktree(args.baseline)
@@ -151,11 +151,10 @@ def main() -> int:
             Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         return 0
     try:
-        after = "after (this checkout)" + (", permessage-deflate off" if args.deflate == "off" else "")
+        after = "after (this checkout)" + (", permessage-deflate on" if args.deflate == "on" else "")
         for name, root in ((f"before ({args.baseline})", tree), (after, ROOT)):
             sim = Simulator()
-            off = ["--ws-per-message-deflate", "false"] if root == ROOT and args.deflate == "off" else []
-            sides[name] = (sim, Dashboard(sim, args.shape, root=root, uvicorn_args=off))
+            sides[name] = (sim, Dashboard(sim, args.shape, root=root, deflate=root == ROOT and args.deflate == "on"))
         if args.what == "e2e":
             result = compare_e2e(sides, clients=args.clients, rate=args.rate, rounds=args.rounds,
                                  channels=args.channels, seconds=args.seconds)

@@ -127,7 +127,7 @@ def _scale(s: dict, title: str) -> list[str]:
         ["first screen of the live list in a new Chromium page (median of 3)",
          f"{_fmt(s['first_screen_ms']['median'])} ms (runs {', '.join(_fmt(x) for x in s['first_screen_ms']['runs'])})",
          f"≤ 1,500 ms: {_met(t['first_screen'])}"],
-        ["snapshot on the wire (permessage-deflate, as a browser gets it)",
+        ["snapshot on the wire to a browser that offers permessage-deflate",
          f"{snap['compressed']['wire_bytes'] / 1e6:,.2f} MB in {snap['compressed']['parts']} frames", ""],
         ["snapshot uncompressed (JSON text)", f"{snap['uncompressed']['payload_bytes'] / 1e6:,.2f} MB "
          f"({snap['uncompressed']['payload_bytes'] / max(1, snap['uncompressed']['channels']):,.0f} B a channel)", ""],
