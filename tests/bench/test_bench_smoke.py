@@ -87,7 +87,8 @@ def test_scale_opens_the_page_sizes_the_snapshot_and_applies_a_burst(stack):
     assert result["first_screen_ms"]["median"] > 0 and result["first_screen_ms"]["rows"] >= 20
     snapshot = result["snapshot"]
     assert snapshot["uncompressed"]["channels"] >= 30
-    assert 0 < snapshot["compressed"]["wire_bytes"] <= snapshot["uncompressed"]["wire_bytes"]
+    # The dashboard runs without permessage-deflate (README): a client offering it gets the same bytes.
+    assert snapshot["compressed"]["wire_bytes"] == pytest.approx(snapshot["uncompressed"]["wire_bytes"], rel=0.01)
     assert result["rss_mb"]["with_channels"] > 20
     assert result["burst"]["events"] == 30 and result["burst"]["applied_ms"] > 0
     assert result["burst"]["last_event_received_ms"] <= result["burst"]["applied_ms"]
