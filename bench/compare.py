@@ -3,10 +3,10 @@ worktree of an older revision, each with its own simulator), measured turn about
 round, so that a noisy neighbour hurts both alike.
 
     .venv/bin/python -m bench.compare --baseline REV [--what e2e|actions] [--clients 50] [--rate 1000]
-                                     [--shape production] [--deflate on]
+                                     [--shape production] [--deflate on] [--baseline-deflate on]
 
 Both dashboards run as the README says (permessage-deflate off); `--deflate on` turns it on for this
-checkout's, so that `--baseline HEAD --deflate on` compares the two.
+checkout's (`--baseline HEAD --deflate on` compares the two), `--baseline-deflate on` for the baseline's.
 """
 from __future__ import annotations
 
@@ -135,6 +135,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--shape", choices=("single", "production"), default="single")
     parser.add_argument("--deflate", choices=("on", "off"), default="off", help="permessage-deflate of this checkout")
+    parser.add_argument("--baseline-deflate", choices=("on", "off"), default="off",
+                        help="permessage-deflate of the baseline (on: as it ran before the README turned it off)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     tree = _worktree(args.baseline)
@@ -151,10 +153,12 @@ def main() -> int:
             Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         return 0
     try:
-        after = "after (this checkout)" + (", permessage-deflate on" if args.deflate == "on" else "")
-        for name, root in ((f"before ({args.baseline})", tree), (after, ROOT)):
+        deflate = {tree: args.baseline_deflate == "on", ROOT: args.deflate == "on"}
+        before = f"before ({args.baseline})" + (", permessage-deflate on" if deflate[tree] else "")
+        after = "after (this checkout)" + (", permessage-deflate on" if deflate[ROOT] else "")
+        for name, root in ((before, tree), (after, ROOT)):
             sim = Simulator()
-            sides[name] = (sim, Dashboard(sim, args.shape, root=root, deflate=root == ROOT and args.deflate == "on"))
+            sides[name] = (sim, Dashboard(sim, args.shape, root=root, deflate=deflate[root]))
         if args.what == "e2e":
             result = compare_e2e(sides, clients=args.clients, rate=args.rate, rounds=args.rounds,
                                  channels=args.channels, seconds=args.seconds)
