@@ -10,10 +10,20 @@ import dataclasses
 from typing import Any
 
 from ari_bridge import LiveChannel
-from ari_bridge.models import channel_from_json
+from ari_bridge.models import CallerID, Channel, DialplanCEP
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(LiveChannel))
 _SETS = frozenset(f.name for f in dataclasses.fields(LiveChannel) if f.type == "frozenset[str]")
+_CHANNEL_FIELDS = tuple(f.name for f in dataclasses.fields(Channel))
+_PARTS = {"caller": CallerID, "connected": CallerID, "dialplan": DialplanCEP}
+
+
+def _plain(name: str, value: Any) -> Any:
+    if name in _PARTS:
+        return {f: getattr(value, f) for f in value.__dataclass_fields__}
+    if name == "channelvars" and value is not None:
+        return dict(value)
+    return value
 
 
 def entry_patch(old: LiveChannel, new: LiveChannel) -> dict[str, Any]:
@@ -24,9 +34,8 @@ def entry_patch(old: LiveChannel, new: LiveChannel) -> dict[str, Any]:
         if before is after or before == after:
             continue
         if name == "channel":
-            was, now = before.to_dict(), after.to_dict()
-            patch[name] = {k: v for k, v in now.items() if was.get(k) != v}
-            patch[name].update({k: None for k in was if k not in now})
+            patch[name] = {part: _plain(part, getattr(after, part)) for part in _CHANNEL_FIELDS
+                           if getattr(before, part) != getattr(after, part)}
         elif name in _SETS:
             patch[name] = sorted(after)
         else:
@@ -38,8 +47,8 @@ def apply_patch(old: LiveChannel, patch: dict[str, Any]) -> LiveChannel:
     changes: dict[str, Any] = {}
     for name, value in patch.items():
         if name == "channel":
-            merged = {**old.channel.to_dict(), **value}
-            changes[name] = channel_from_json({k: v for k, v in merged.items() if v is not None})
+            parts = {part: _PARTS[part](**data) if part in _PARTS else data for part, data in value.items()}
+            changes[name] = dataclasses.replace(old.channel, **parts)
         elif name in _SETS:
             changes[name] = frozenset(value)
         else:

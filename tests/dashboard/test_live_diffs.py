@@ -114,3 +114,31 @@ async def test_the_runner_sends_replicas_the_changed_fields_only(simulator, sim)
     finally:
         await ari.aclose()
         await runner.stop()
+
+
+def test_a_patch_rebuilds_the_entry_exactly_both_ways():
+    from ari_bridge import ChannelRegistry
+    from ari_bridge.events import parse_event
+    from dashboard.live.wire import apply_patch, entry_patch
+
+    def caller_id(name: str, variables: dict | None) -> dict:
+        channel = {"id": "c1", "name": "PJSIP/alice-1", "state": "Up", "protocol_id": "",
+                   "caller": {"name": name, "number": "1001"}, "connected": {"name": "", "number": ""},
+                   "accountcode": "", "dialplan": {"context": "default", "exten": "100", "priority": 1,
+                                                   "app_name": "Stasis", "app_data": "switchboard"},
+                   "creationtime": "2026-01-01T00:00:00.000+0000", "language": "en"}
+        if variables is not None:
+            channel["channelvars"] = variables
+        return {"type": "ChannelCallerId", "timestamp": "2026-01-01T00:00:00.000+0000", "application": "x",
+                "channel": channel}
+
+    registry = ChannelRegistry()
+    registry.apply(parse_event(caller_id("Alice", None)), "default")
+    before = registry.get(("default", "c1"))
+    registry.apply(parse_event(caller_id("Renamed", {"X": "1"})), "default")
+    registry.record_action("default", "c1", "hold")
+    after = registry.get(("default", "c1"))
+    forward, backward = entry_patch(before, after), entry_patch(after, before)
+    assert set(forward["channel"]) == {"caller", "channelvars"} and forward["held"] is True
+    assert apply_patch(before, forward) == after and apply_patch(after, backward) == before
+    assert entry_patch(after, after) == {}
