@@ -26,7 +26,6 @@ from ..stuck import stuck_reasons
 Key = tuple[str, str]
 
 
-
 def _uid(key: Key) -> str:
     return f"{key[0]}:{key[1]}"
 
@@ -76,14 +75,16 @@ class View:
         for entry in batch.upsert:
             key = entry.key
             new = self._present(entry, service)
-            out.whole[key] = new
             old = current.get(key)
             current[key] = [new, None, entry]
             if old is not None:
                 old = old[0]
                 patch = {name: value for name, value in new.items() if old[name] != value}
+                if not patch:
+                    continue  # what changed does not show (e.g. the time of the last RTP sample)
                 patch["uid"] = new["uid"]
                 out.patches[key] = patch
+            out.whole[key] = new
         for key in batch.remove:
             current.pop(key, None)
             out.removed.append(key)
@@ -192,7 +193,6 @@ class Fanout:
         self.service = service
         self.blocked_maps = BlockedMaps()
         self.views = {False: View(False, self.blocked_maps), True: View(True, self.blocked_maps)}
-        self._serial = 0
 
     def view(self, hide: bool) -> View:
         """The view a socket is about to use (started from the registry if nobody used it)."""
@@ -202,8 +202,6 @@ class Fanout:
         return view
 
     def take(self, batch, listeners) -> None:
-        self._serial += 1
-        batch.serial = self._serial
         wanted = {listener.hide for listener in listeners}
         for hide, view in self.views.items():
             if hide not in wanted:

@@ -42,7 +42,6 @@ class Batch:
     ended_sessions: list[str] = field(default_factory=list)  # ids of sessions that are gone
     resync: bool = False  # the whole state was replaced: listeners should send a fresh snapshot
     restuck: bool = False  # nothing changed but the clock: the stuck rules are evaluated again
-    serial: int = 0  # numbered by the fanout, in order
     views: dict = field(default_factory=dict)  # hide_monitoring -> fanout.Presented
 
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import uuid
 
-from ari_bridge import AriClient, ChannelRegistry, EventStream
+from ari_bridge import AriClient, ChannelRegistry, EventStream, LiveChannel
 from ari_bridge.stream import LIVE, UNREACHABLE
 
 from ..workflows.engine import CommandError, Workflows
@@ -47,7 +47,7 @@ class Runner:
         self.seq = 0
         self._pending: dict[tuple[str, str], object] = {}
         # What the replicas have of each channel as of the last diff: changes are sent against it.
-        self._published: dict[tuple[str, str], object] = {}
+        self._published: dict[tuple[str, str], LiveChannel] = {}
         self._events: list[dict] = []
         self._servers_changed = True
         self._wake = asyncio.Event()
@@ -168,7 +168,8 @@ class Runner:
         if kind == broadcast.SNAPSHOT_REQUEST:
             # Publish what is pending first so the snapshot's seq covers everything in it.
             await self.flush()
-            entries = [entry.to_dict() for entry in self.registry.values()]
+            # What the diffs so far left (events may have come in meanwhile: they go in the next diff).
+            entries = [entry.to_dict() for entry in self._published.values()]
             await broadcast.send_snapshot(self.layer, message["reply_to"], request_id=message["request_id"],
                                           runner=self.id, seq=self.seq, entries=entries, servers=dict(self.servers),
                                           sessions=self.workflows.sessions())
