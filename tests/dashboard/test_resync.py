@@ -15,12 +15,28 @@ APP = "switchboard-resync"  # its own app: the session's live_dashboard holds "s
 
 
 @pytest.fixture(scope="module")
-def dashboard(simulator, tmp_path_factory):
+def own_sim():
+    """A simulator of its own: its request log then holds this dashboard's requests only (every other
+    dashboard of the session would see these calls too, and ask about them once they are lost)."""
+    from ari_sim.testing import running_simulator
+
+    with running_simulator() as simulator:
+        yield simulator
+
+
+@pytest.fixture(scope="module")
+def dashboard(own_sim, tmp_path_factory):
     # Checks against GET /channels every second, RTP statistics every 5 s (the sampler's shortest interval).
-    server = LiveDashboard(simulator, tmp_path_factory.mktemp("resync"), app=APP, extra_env={
+    server = LiveDashboard(own_sim, tmp_path_factory.mktemp("resync"), app=APP, extra_env={
         "LIVE_RECONCILE_SECONDS": "1", "STUCK_RTP_SILENCE_SECONDS": "15"})
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sim(own_sim):
+    own_sim.control("POST", "/_sim/reset")
+    return own_sim
 
 
 @pytest.fixture
