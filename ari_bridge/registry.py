@@ -669,15 +669,20 @@ class ChannelRegistry:
                 fresh["playbacks"] = old.playbacks & alive_playbacks
             if alive_recordings is not None:
                 fresh["recordings"] = old.recordings & alive_recordings
-            if app != old.stasis_app:
-                fresh.update(_cleared_dashboard_flags(old))
-            diff = _differs(old, fresh)
-            if diff:
-                if channel.state != old.channel.state:
-                    diff["state_since"] = now
-                self._set(key, _replace(old, last_event_at=now, **_times(old, diff, now)), old, out)
+            self._take_snapshot(key, old, fresh, now, out)
         self._publish(out)
         return out
+
+    def _take_snapshot(self, key: Key, old: LiveChannel, fresh: dict[str, Any], now: float,
+                       out: list[Change]) -> None:
+        """A known entry takes what a ``GET /channels`` says (``fresh``: channel, stasis_app...)."""
+        if fresh["stasis_app"] != old.stasis_app:
+            fresh.update(_cleared_dashboard_flags(old))
+        diff = _differs(old, fresh)
+        if diff:
+            if fresh["channel"].state != old.channel.state:
+                diff["state_since"] = now
+            self._set(key, _replace(old, last_event_at=now, **_times(old, diff, now)), old, out)
 
     def reconcile(
         self,
@@ -712,14 +717,7 @@ class ChannelRegistry:
                 new = self._fresh(server, channel, now)
                 self._insert(key, _replace(new, **_times(new, {"stasis_app": app} if app else {}, now)), out)
             elif current is before.get(key):
-                fresh: dict[str, Any] = {"channel": channel, "stasis_app": app}
-                if app != current.stasis_app:
-                    fresh.update(_cleared_dashboard_flags(current))
-                diff = _differs(current, fresh)
-                if diff:
-                    if channel.state != current.channel.state:
-                        diff["state_since"] = now
-                    self._set(key, _replace(current, last_event_at=now, **_times(current, diff, now)), current, out)
+                self._take_snapshot(key, current, {"channel": channel, "stasis_app": app}, now, out)
         self._publish(out)
         return out
 
