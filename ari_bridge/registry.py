@@ -669,13 +669,55 @@ class ChannelRegistry:
                 fresh["playbacks"] = old.playbacks & alive_playbacks
             if alive_recordings is not None:
                 fresh["recordings"] = old.recordings & alive_recordings
-            if app != old.stasis_app:
-                fresh.update(_cleared_dashboard_flags(old))
-            diff = _differs(old, fresh)
-            if diff:
-                if channel.state != old.channel.state:
-                    diff["state_since"] = now
-                self._set(key, _replace(old, last_event_at=now, **_times(old, diff, now)), old, out)
+            self._take_snapshot(key, old, fresh, now, out)
+        self._publish(out)
+        return out
+
+    def _take_snapshot(self, key: Key, old: LiveChannel, fresh: dict[str, Any], now: float,
+                       out: list[Change]) -> None:
+        """A known entry takes what a ``GET /channels`` says (``fresh``: channel, stasis_app...)."""
+        if fresh["stasis_app"] != old.stasis_app:
+            fresh.update(_cleared_dashboard_flags(old))
+        diff = _differs(old, fresh)
+        if diff:
+            if fresh["channel"].state != old.channel.state:
+                diff["state_since"] = now
+            self._set(key, _replace(old, last_event_at=now, **_times(old, diff, now)), old, out)
+
+    def reconcile(
+        self,
+        server: str,
+        channels: Iterable[Channel],
+        before: Mapping[Key, LiveChannel],
+        *,
+        now: float | None = None,
+    ) -> list[Change]:
+        """Catch up with a ``GET /channels`` answered while the events kept being applied.
+
+        ``resync`` needs the events held while the snapshot is taken; this does not, so a live
+        stream can be checked against Asterisk now and then. ``before`` is ``server``'s entries as
+        they were just before the request went out. Whatever changed since then was touched by an
+        event at least as new as the answer and is left to the events. Otherwise: a channel known
+        before and missing from the answer is gone (Asterisk lost it without a ChannelDestroyed,
+        or that event was lost) and is removed for good; one the registry never heard of and that
+        was not destroyed meanwhile is added; one that differs takes the answer's snapshot."""
+        now = self._clock() if now is None else now
+        out: list[Change] = []
+        answer = {c.id: c for c in channels}
+        for key, was in before.items():
+            if key[0] == server and key[1] not in answer and self._entries.get(key) is was:
+                self._drop(key, out)
+        for channel in answer.values():
+            key = (server, channel.id)
+            current = self._entries.get(key)
+            app = app_from_dialplan(channel)
+            if current is None:
+                if key in before or key in self._tombstones:
+                    continue  # destroyed after the answer was taken
+                new = self._fresh(server, channel, now)
+                self._insert(key, _replace(new, **_times(new, {"stasis_app": app} if app else {}, now)), out)
+            elif current is before.get(key):
+                self._take_snapshot(key, current, {"channel": channel, "stasis_app": app}, now, out)
         self._publish(out)
         return out
 

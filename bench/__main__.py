@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench                    # the full run (about 10 minutes on 2 cores)
     .venv/bin/python -m bench --quick            # tiny numbers, a minute or two (the smoke test's size)
-    .venv/bin/python -m bench --only actions,e2e # some of: ingest peers actions e2e scale production wallboard
+    .venv/bin/python -m bench --only actions,e2e # some of: ingest peers actions e2e scale production wallboard takeover
     .venv/bin/python -m bench --baseline REV     # also run the dashboard rows from a worktree of REV,
                                                  # side by side in the same run (before/after figures)
 
 Rows that need the dashboard run it as production would: uvicorn, the simulator in its own
 process, real logins; `production` repeats the big rows with uvicorn --workers 2 + Redis +
-manage.py ari_listen (+ PostgreSQL when it answers).
+manage.py ari_listen (+ PostgreSQL when it answers); `takeover` kills the listener that holds the
+lease beside a standby one and times the failover.
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from . import actions, e2e, ingest, peers, profiling, report, scale, wallboard
+from . import actions, e2e, ingest, peers, profiling, report, scale, takeover, wallboard
 from .common import ROOT, Dashboard, Simulator, log, machine, redis_answers
 
-ALL = ("ingest", "peers", "actions", "e2e", "scale", "production", "wallboard")
+ALL = ("ingest", "peers", "actions", "e2e", "scale", "production", "wallboard", "takeover")
 
 FULL = {
     "ingest": {"rounds": 9, "passes": 20},
@@ -34,6 +35,7 @@ FULL = {
     "e2e": {"channels": 500, "rates": (100, 1000, 5000), "client_counts": (1, 50, 200), "seconds": 4.0},
     "scale": {"channels": 10_000, "burst": 10_000},
     "production_e2e": {"channels": 500, "rates": (1000, 5000), "client_counts": (200,), "seconds": 4.0},
+    "takeover": {"rounds": 3, "channels": 500},
     "profile_seconds": 6,
     "wallboard": {"phones": 1000, "rounds": 2},
 }
@@ -44,6 +46,7 @@ QUICK = {
     "e2e": {"channels": 20, "rates": (50,), "client_counts": (1, 3), "seconds": 1.0, "browser_at": 3},
     "scale": {"channels": 200, "burst": 200},
     "production_e2e": {"channels": 20, "rates": (50,), "client_counts": (2,), "seconds": 1.0, "browser_at": 2},
+    "takeover": {"rounds": 1, "channels": 20},
     "profile_seconds": 0,
     "wallboard": {"phones": 20, "rounds": 1},
 }
@@ -171,6 +174,19 @@ def main() -> int:
             if dashboard is not None:
                 dashboard.stop()
             sim.stop()
+    if "takeover" in only:
+        if not redis_answers():
+            results["takeover"] = {"skipped": "no Redis on 127.0.0.1:6379"}
+        else:
+            sim = Simulator()
+            dashboard = None
+            try:
+                dashboard = Dashboard(sim, "production", workers=2)
+                _guard(results, "takeover", lambda: takeover.run(sim, dashboard, **sizes["takeover"]))
+            finally:
+                if dashboard is not None:
+                    dashboard.stop()
+                sim.stop()
 
     results["elapsed_s"] = round(time.monotonic() - started, 1)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

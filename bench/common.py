@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import httpx
 
@@ -203,10 +203,11 @@ class Dashboard:
       PostgreSQL when it answers on 127.0.0.1:5432 (SQLite otherwise).
 
     ``root`` runs another checkout (a git worktree of an older commit, for before/after figures).
+    permessage-deflate is off, as the README runs uvicorn (``deflate=True``: uvicorn's default, on).
     """
 
     def __init__(self, sim: Simulator, shape: str = "single", *, workers: int = 2, root: Path = ROOT,
-                 extra_env: dict[str, str] | None = None, uvicorn_args: Iterable[str] = ()):
+                 extra_env: dict[str, str] | None = None, deflate: bool = False):
         self.shape = shape
         self.root = Path(root)
         self.data_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
@@ -260,7 +261,7 @@ class Dashboard:
         self.web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
              "--port", str(self.port), "--lifespan", "on", "--log-level", "warning", "--no-access-log",
-             "--workers", str(self.workers), *uvicorn_args],
+             "--workers", str(self.workers), *([] if deflate else ["--ws-per-message-deflate", "false"])],
             env=env, cwd=self.root, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
 

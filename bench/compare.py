@@ -3,6 +3,10 @@ worktree of an older revision, each with its own simulator), measured turn about
 round, so that a noisy neighbour hurts both alike.
 
     .venv/bin/python -m bench.compare --baseline REV [--what e2e|actions] [--clients 50] [--rate 1000]
+                                     [--shape production] [--deflate on] [--baseline-deflate on]
+
+Both dashboards run as the README says (permessage-deflate off); `--deflate on` turns it on for this
+checkout's (`--baseline HEAD --deflate on` compares the two), `--baseline-deflate on` for the baseline's.
 """
 from __future__ import annotations
 
@@ -53,8 +57,8 @@ def compare_e2e(sides: dict[str, tuple[Simulator, Dashboard]], *, clients: int, 
         out[name] = {
             "p50_ms": statistics.median(r["latency_ms"]["p50"] for r in got),
             "p99_ms": statistics.median(r["latency_ms"]["p99"] for r in got),
-            "dashboard_cpu_seconds_per_event": statistics.median(
-                r["dashboard_cpu_share"] * (r["generator_elapsed"] or seconds) / max(1, r["events"]) for r in got),
+            "dashboard_cpu_us_per_event_per_page": statistics.median(r["cpu_us_per_event_per_page"] for r in got),
+            "clients_cpu_share": statistics.median(r["clients_cpu_share"] for r in got),
             "dropped": any(r["dropped"] for r in got),
             "rounds": [(r["latency_ms"]["p50"], r["latency_ms"]["p99"], r["dashboard_cpu_share"]) for r in got],
         }
@@ -129,6 +133,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--shape", choices=("single", "production"), default="single")
+    parser.add_argument("--deflate", choices=("on", "off"), default="off", help="permessage-deflate of this checkout")
+    parser.add_argument("--baseline-deflate", choices=("on", "off"), default="off",
+                        help="permessage-deflate of the baseline (on: as it ran before the README turned it off)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     tree = _worktree(args.baseline)
@@ -145,9 +153,12 @@ def main() -> int:
             Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         return 0
     try:
-        for name, root in ((f"before ({args.baseline})", tree), ("after (this checkout)", ROOT)):
+        deflate = {tree: args.baseline_deflate == "on", ROOT: args.deflate == "on"}
+        before = f"before ({args.baseline})" + (", permessage-deflate on" if deflate[tree] else "")
+        after = "after (this checkout)" + (", permessage-deflate on" if deflate[ROOT] else "")
+        for name, root in ((before, tree), (after, ROOT)):
             sim = Simulator()
-            sides[name] = (sim, Dashboard(sim, "single", root=root))
+            sides[name] = (sim, Dashboard(sim, args.shape, root=root, deflate=deflate[root]))
         if args.what == "e2e":
             result = compare_e2e(sides, clients=args.clients, rate=args.rate, rounds=args.rounds,
                                  channels=args.channels, seconds=args.seconds)

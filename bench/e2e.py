@@ -125,6 +125,7 @@ def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser
         "ws_clients": {"count": clients - (1 if browser else 0),
                        "latency_ms": _stats(latencies), "errors": errors[:3]},
         "dashboard_cpu_share": round(cpu / wall, 2), "machine_load_1min": round(os.getloadavg()[0], 1),
+        "cpu_us_per_event_per_page": round(cpu / max(1, status["sent"]) / clients * 1e6, 2),
         "clients_cpu_share": round(clients_cpu / wall, 2), "client_processes": len(swarms),
         "rest_behind_simulator": behind, "converged_s": round(waited, 2),
         "clients_mismatched": len(mismatched), "mismatch_examples": mismatched[:2],

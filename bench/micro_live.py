@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import statistics
@@ -66,21 +67,42 @@ def main() -> None:
         sent_bytes[0] += len(text)
         last_text[0] = text
 
+    # Checkouts before field-level diffs present per socket; later ones present per process (a fanout
+    # fed by the replica) and the sockets share its messages.
+    fanout_module = importlib.util.find_spec("dashboard.live.fanout")
+    if fanout_module is not None:
+        from dashboard.live.fanout import Fanout
+        from dashboard.live.replica import Replica
+
+        replica = Replica(None)
+        replica.registry = registry
+        rt.replica = replica
+        rt.fanout = replica.fanout = Fanout(replica, service)
     pages = []
     for _ in range(args.pages):
         page = LiveConsumer.__new__(LiveConsumer)
         page.actor, page.rt, page.watch, page.blocked_sent = Actor(), rt, None, 0
+        page.hide, page.pending, page.wake = False, [], asyncio.Event()
         page.sent = {("default", f"c{n}") for n in range(args.channels)}
         page.send = send
         pages.append(page)
+    if fanout_module is not None:
+        replica.listeners.update(pages)
+        rt.fanout.view(False)  # as the pages' snapshots do
 
     async def deliver(round_no: int) -> float:
         for n in range(args.changes):
             registry.apply(parse_event(event(n, f"r{round_no}")), "default")
         batch = Batch(upsert=[registry.get(("default", f"c{n}")) for n in range(args.changes)])
         started = time.process_time()
-        for page in pages:
-            await page._deliver([batch])
+        if fanout_module is not None:
+            replica._notify(batch)
+            for page in pages:
+                batches, page.pending = page.pending, []
+                await page._deliver(batches)
+        else:
+            for page in pages:
+                await page._deliver([batch])
         return time.process_time() - started
 
     async def run() -> list[float]:

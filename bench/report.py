@@ -78,7 +78,7 @@ def _e2e(e: dict, title: str) -> list[str]:
     for r in e["rows"]:
         if "error" in r:
             rows.append([f"{r['rate']:,}/s", r["clients"], "–", "–", "–", f"not measured: {r['error'][:80]}", "–", "–",
-                         "–", "–"])
+                         "–", "–", "–"])
             continue
         chromium = r.get("chromium")
         rows.append([f"{r['rate']:,}/s", r["clients"], _fmt(r["latency_ms"]["p50"]), _fmt(r["latency_ms"]["p99"]),
@@ -87,13 +87,28 @@ def _e2e(e: dict, title: str) -> list[str]:
                      (f"**no**: {r['rest_behind_simulator']} channels behind in the REST list, "
                       f"{r['clients_mismatched']} clients differ after {_fmt(r['converged_s'])} s")
                      if r["dropped"] else f"yes ({_fmt(r['converged_s'])} s)", _fmt(r["dashboard_cpu_share"]),
+                     _fmt(r.get("cpu_us_per_event_per_page")),
                      _fmt(r.get("clients_cpu_share")), _fmt(r.get("machine_load_1min")), _fmt(r["generator_late_ms"])])
     out += _table(["events", "clients", "p50 ms", "p99 ms", "Chromium p50 / p99 ms (drawn p99)",
                    "every client = GET /channels (settled after)",
-                   "dashboard CPU (cores)", "Python clients CPU (cores)", "machine load (1 min)",
-                   "generator late ms"], rows)
+                   "dashboard CPU (cores)", "dashboard CPU per event per page (µs)", "Python clients CPU (cores)",
+                   "machine load (1 min)", "generator late ms"], rows)
     t = e["targets"]["p99_at_1000_per_s_200_clients"]
     out.append(f"Target: p99 ≤ 250 ms at 1,000 events/s with 200 clients, nothing dropped: {_met(t)}.")
+    return out + [""]
+
+
+def _takeover(t: dict) -> list[str]:
+    out = ["## 3b. Listener failover", ""] + _error(t)
+    if "rounds" not in t:
+        return out + ([f"Skipped: {t['skipped']}.", ""] if "skipped" in t else [])
+    out += [f"Configuration: {t['config']}. {t['what'][0].upper()}{t['what'][1:]}.", ""]
+    out += _table(["round", "live again after (s)", "page = GET /api/v1/channels after", "channels"],
+                  [[n + 1, _fmt(r["live_again_s"]), "yes" if r["page_equals_rest"] else "**no**", r["channels"]]
+                   for n, r in enumerate(t["rounds"])])
+    s = t["live_again_s"]
+    out.append(f"Takeover: median {_fmt(s['median'])} s, worst {_fmt(s['max'])} s (the lease lasts 3 s without "
+               f"renewal). Target: live again within 5 s, nothing lost: {_met(t['targets']['takeover_5s'])}.")
     return out + [""]
 
 
@@ -112,7 +127,7 @@ def _scale(s: dict, title: str) -> list[str]:
         ["first screen of the live list in a new Chromium page (median of 3)",
          f"{_fmt(s['first_screen_ms']['median'])} ms (runs {', '.join(_fmt(x) for x in s['first_screen_ms']['runs'])})",
          f"≤ 1,500 ms: {_met(t['first_screen'])}"],
-        ["snapshot on the wire (permessage-deflate, as a browser gets it)",
+        ["snapshot on the wire to a browser that offers permessage-deflate",
          f"{snap['compressed']['wire_bytes'] / 1e6:,.2f} MB in {snap['compressed']['parts']} frames", ""],
         ["snapshot uncompressed (JSON text)", f"{snap['uncompressed']['payload_bytes'] / 1e6:,.2f} MB "
          f"({snap['uncompressed']['payload_bytes'] / max(1, snap['uncompressed']['channels']):,.0f} B a channel)", ""],
@@ -206,6 +221,8 @@ def markdown(results: dict) -> str:
         out += _scale(results["scale"], "Single process")
     if "production" in results and "scale" in results["production"]:
         out += _scale(results["production"]["scale"], "Production shape")
+    if "takeover" in results:
+        out += _takeover(results["takeover"])
     if "ingest" in results:
         i = results["ingest"]
         out += ["## 4. Ingest", ""] + _error(i)

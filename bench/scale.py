@@ -2,7 +2,8 @@
 
 - time for a new Chromium page to show the first screen of the live list (navigation start to the
   first animation frame with a screenful of `tr[data-uid]` rows);
-- the snapshot's size on the wire (permessage-deflate, as a browser gets it, and uncompressed);
+- the snapshot's size on the wire (to a client that offers permessage-deflate, as a browser does; the
+  dashboard runs without it, so that is the JSON text too, with frame headers) and uncompressed;
 - the dashboard's memory (RSS of every dashboard process) with the channels and a page open;
 - a burst of 10,000 events (every channel's caller name changes once, as fast as the simulator
   goes) applied in the page: from the first event to the frame after the last one arrived, and

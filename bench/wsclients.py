@@ -1,13 +1,16 @@
 """Many live-page WebSocket clients in one process (the event-to-browser benchmark runs a few of these).
 
 Each client logs nothing and renders nothing: it keeps the page's state (uid -> channel, from the
-snapshot and every diff, as channels.js does) and, for every upserted channel whose caller name
-is a bench token ``<prefix>:<seq>:<epoch µs>``, notes how late it arrived.
+snapshot and every diff, as static/js/common.js does) and, for every added or changed channel whose
+caller name is a bench token ``<prefix>:<seq>:<epoch µs>``, notes how late it arrived.
+
+Kept cheap so that the clients are not what the benchmark measures: the clients of a process mostly
+receive the same messages, so each distinct message is parsed (and its tokens read) once for all of
+them, and a client applies what it received to its state only when the state is asked for (compare).
 
 Driven over stdin/stdout, one JSON object a line:
     {"cmd": "measure", "prefix": "r1"}   -> {"ok": true}         (count only tokens of that prefix from now)
     {"cmd": "report"}                    -> {"latencies_ms": [...], "received": n, "bytes": n, ...}
-    {"cmd": "state", "path": "/tmp/x"}   -> {"ok": true}         (every client's uid -> channel, dumped)
     {"cmd": "compare", "path": "/tmp/y"} -> {"mismatched": [...]} (each client against the list in the file)
     {"cmd": "quit"}
 
@@ -25,6 +28,10 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 
+PARSED_KEEP = 64
+SETTLE_EVERY = 1000  # messages a client keeps unapplied at most (memory)
+
+
 class CountingConnection(ClientConnection):
     """Counts the bytes that arrive on the wire (compressed, with frame headers)."""
 
@@ -39,9 +46,47 @@ class Client:
     def __init__(self, n: int):
         self.n = n
         self.state: dict[str, dict] = {}
+        self.received: list[dict] = []  # messages not applied to `state` yet (shared with other clients: read only)
+        self.maps: list[dict] = []  # the socket's numbered `blocked` maps
+        self._parts: dict[str, dict] | None = None
         self.snapshot_done = asyncio.Event()
         self.closed = False
         self.error = ""
+
+    def settle(self) -> dict[str, dict]:
+        """Apply what was received, in order, as the page does; returns the state."""
+        received, self.received = self.received, []
+        state, maps = self.state, self.maps
+        for message in received:
+            kind = message["type"]
+            if kind == "blocked":
+                del maps[message["from"]:]
+                maps.extend(message["maps"])
+            elif kind == "snapshot":
+                if not message.get("part") or self._parts is None:
+                    self._parts = {}
+                self._parts.update({c["uid"]: self._own(c) for c in message["channels"]})
+                if message.get("last", True):
+                    state.clear()
+                    state.update(self._parts)
+                    self._parts = None
+            elif kind == "diff":
+                for channel in message["upsert"]:
+                    state[channel["uid"]] = self._own(channel)
+                for fields in message.get("patch", ()):
+                    channel = state[fields["uid"]]
+                    channel.update(fields)
+                    if type(fields.get("blocked")) is int:
+                        channel["blocked"] = self.maps[fields["blocked"]]
+                for uid in message["remove"]:
+                    state.pop(uid, None)
+        return state
+
+    def _own(self, channel: dict) -> dict:
+        mine = dict(channel)
+        if type(mine["blocked"]) is int:
+            mine["blocked"] = self.maps[mine["blocked"]]
+        return mine
 
 
 class Swarm:
@@ -54,6 +99,7 @@ class Swarm:
         self.received = 0  # messages
         self.payload_bytes = 0
         self.tasks: list[asyncio.Task] = []
+        self._parsed: dict[str, tuple[dict, list[float]]] = {}  # recent distinct messages, parsed once
 
     async def start(self) -> float:
         started = time.perf_counter()
@@ -80,45 +126,34 @@ class Swarm:
             client.snapshot_done.set()
 
     async def _read(self, client: Client, ws) -> None:
-        loads = orjson.loads
-        state = client.state
-        seen: set | None = None
-        maps: list[dict] = []  # the socket's numbered `blocked` maps, resolved as static/js/common.js does
+        parsed = self._parsed
         async for raw in ws:
             now = time.time()
             self.received += 1
             self.payload_bytes += len(raw)
-            message = loads(raw)
-            kind = message.get("type")
-            if kind == "blocked":
-                del maps[message["from"]:]
-                maps.extend(message["maps"])
-            elif kind == "snapshot":
-                if not message.get("part") or seen is None:
-                    seen = set()
-                for channel in message["channels"]:
-                    if type(channel["blocked"]) is int:
-                        channel["blocked"] = maps[channel["blocked"]]
-                    state[channel["uid"]] = channel
-                    seen.add(channel["uid"])
-                if message.get("last", True):
-                    for uid in [u for u in state if u not in seen]:
-                        del state[uid]
-                    seen = None
-                    client.snapshot_done.set()
-            elif kind == "diff":
-                prefix = self.prefix
-                for channel in message["upsert"]:
-                    if type(channel["blocked"]) is int:
-                        channel["blocked"] = maps[channel["blocked"]]
-                    state[channel["uid"]] = channel
-                    if prefix is not None:
-                        name = channel["caller"]["name"]
-                        if name.startswith(prefix):
-                            stamp = name.rsplit(":", 1)[1]
-                            self.latencies.append(now - int(stamp) / 1e6)
-                for uid in message["remove"]:
-                    state.pop(uid, None)
+            hit = parsed.get(raw)
+            if hit is None:
+                message = orjson.loads(raw)
+                hit = parsed[raw] = (message, self._emits(message))
+                if len(parsed) > PARSED_KEEP:
+                    del parsed[next(iter(parsed))]
+            message, emits = hit
+            client.received.append(message)
+            if emits:
+                self.latencies.extend([now - emit for emit in emits])
+            if len(client.received) > SETTLE_EVERY:
+                client.settle()
+            if message["type"] == "snapshot" and message.get("last", True):
+                client.snapshot_done.set()
+
+    def _emits(self, message: dict) -> list[float]:
+        """When each bench token of the measured prefix that this diff carries was emitted."""
+        prefix = self.prefix
+        if prefix is None or message["type"] != "diff":
+            return []
+        names = [c["caller"]["name"] for c in message["upsert"]]
+        names += [f["caller"]["name"] for f in message.get("patch", ()) if "caller" in f]
+        return [int(name.rsplit(":", 1)[1]) / 1e6 for name in names if name.startswith(prefix)]
 
     def report(self) -> dict:
         latencies, self.latencies = self.latencies, []
@@ -132,6 +167,7 @@ class Swarm:
         want = {c["uid"]: c for c in expected}
         mismatched = []
         for client in self.clients:
+            client.settle()
             missing = [uid for uid in want if uid not in client.state]
             extra = [uid for uid in client.state if uid not in want]
             differ = [uid for uid, c in want.items() if uid in client.state and client.state[uid] != c]
@@ -173,6 +209,7 @@ async def main() -> None:
         if cmd == "measure":
             swarm.prefix = command["prefix"] + ":"
             swarm.latencies = []
+            swarm._parsed.clear()  # their tokens were read for the previous prefix
             answer({"ok": True})
         elif cmd == "report":
             answer(swarm.report())

@@ -18,7 +18,6 @@ from . import authstate, runtime, services
 from .access import Actor
 from .actions import ACTIONS
 from .inputs import MAX_SERVER_NAME
-from .presenters import BlockedMaps, present
 from .sessions import visible_sessions
 
 log = logging.getLogger(__name__)
@@ -35,36 +34,6 @@ MAX_REQUEST_ID = 64
 
 def _dumps(message: dict) -> str:
     return orjson.dumps(message).decode()
-
-
-# Every socket of this process that sends a channel at about the same moment sends the same JSON for
-# it: present and serialize each channel once, not once per socket (200 open pages made it 200 times).
-# Keyed by the entry object (the replica makes a new one for every change); a second is short enough
-# for what depends on the clock (the stuck rules, judged in minutes).
-_FRAGMENT_TTL = 1.0
-_fragments: dict[tuple[int, bool], tuple[object, float, bytes]] = {}
-_fragments_pruned = 0.0
-_blocked_maps = BlockedMaps()
-
-
-def _presented(entries, service, sessions, hide: bool) -> bytes:
-    """The JSON array of the entries as the pages see them."""
-    global _fragments_pruned
-    now = time.monotonic()
-    if now - _fragments_pruned > _FRAGMENT_TTL:
-        for key in [k for k, (_, at, _) in _fragments.items() if now - at > _FRAGMENT_TTL]:
-            del _fragments[key]
-        _fragments_pruned = now
-    parts = []
-    for entry in entries:
-        key = (id(entry), hide)
-        hit = _fragments.get(key)
-        if hit is None or hit[0] is not entry or now - hit[1] > _FRAGMENT_TTL:
-            hit = _fragments[key] = (entry, now, orjson.dumps(present(entry, service, sessions=sessions,
-                                                                     hide_monitoring=hide,
-                                                                     blocked_maps=_blocked_maps)))
-        parts.append(hit[2])
-    return b"[" + b",".join(parts) + b"]"
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -88,7 +57,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.actor = Actor.from_facts(user, self.facts)
         self.rt = await runtime.startup()
         self.watch: str | None = None
-        self.blocked_sent = 0  # how many of _blocked_maps this page has
+        self.blocked_sent = 0  # how many of the fanout's blocked maps this page has
+        # Agents are not told they are being listened to unless the site says so.
+        self.hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
         self.pending: list = []
         self.wake = asyncio.Event()
         await authstate.start()
@@ -96,9 +67,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # `now` lets the page tick durations against the server's clock, not a skewed PC's.
         await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers, "now": time.time()}))
+        # Listening before the snapshot is taken: every batch after it is delivered, none is missed.
+        self.rt.replica.listeners.add(self)
         await self._send_snapshot()
         await self._send_sessions()
-        self.rt.replica.listeners.add(self)
         self.sender = asyncio.create_task(self._sender())
         self.opened = True
         if self.ended:  # signed out while the first messages went
@@ -133,33 +105,28 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.pending.append(batch)
         self.wake.set()
 
-    def _visible(self, entries):
-        if self.actor.sees_all:
-            return list(entries)
-        own = self.rt.replica.own_keys(self.actor.endpoint)
-        return [e for e in entries if self.actor.can_see(e, own)]
-
-    def _present(self, entries) -> bytes:
-        # Agents are not told they are being listened to unless the site says so.
-        hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
-        return _presented(entries, self.rt.service, self.rt.replica.sessions, hide)
-
-    async def _send_channels(self, message: bytes) -> None:
+    async def _send_channels(self, message: str) -> None:
         """Send a message that carries channels, after any `blocked` map the page does not have yet."""
-        if len(_blocked_maps.maps) > self.blocked_sent:
-            await self.send(_dumps({"type": "blocked", "from": self.blocked_sent,
-                                    "maps": _blocked_maps.maps[self.blocked_sent:]}))
-            self.blocked_sent = len(_blocked_maps.maps)
-        await self.send(message.decode())
+        maps = self.rt.fanout.blocked_maps.maps
+        if len(maps) > self.blocked_sent:
+            await self.send(_dumps({"type": "blocked", "from": self.blocked_sent, "maps": maps[self.blocked_sent:]}))
+            self.blocked_sent = len(maps)
+        await self.send(message)
 
     async def _send_snapshot(self) -> None:
-        entries = self._visible(self.rt.replica.registry.values())
-        self.sent = {(e.server, e.channel.id) for e in entries}
-        parts = [entries[i:i + SNAPSHOT_PART] for i in range(0, len(entries), SNAPSHOT_PART)] or [[]]
-        for n, part in enumerate(parts):
-            last = b"true" if n == len(parts) - 1 else b"false"
-            await self._send_channels(b'{"type":"snapshot","channels":' + self._present(part)
-                                      + b',"part":%d,"last":%s}' % (n, last))
+        # Built whole before the first await, so that it is the state the batches that follow start from.
+        view = self.rt.fanout.view(self.hide)
+        if self.actor.sees_all:
+            keys = list(view.current)
+        else:
+            self.sent = {key for key in self.rt.replica.own_keys(self.actor.endpoint) if key in view.current}
+            keys = list(self.sent)
+        parts = [keys[i:i + SNAPSHOT_PART] for i in range(0, len(keys), SNAPSHOT_PART)] or [[]]
+        messages = ['{"type":"snapshot","channels":[' + ",".join(view.whole(key) for key in part)
+                    + f'],"part":{n},"last":{"true" if n == len(parts) - 1 else "false"}}}'
+                    for n, part in enumerate(parts)]
+        for message in messages:
+            await self._send_channels(message)
 
     async def _send_sessions(self) -> None:
         await self.send(_dumps({"type": "sessions",
@@ -184,31 +151,14 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._send_snapshot()
             await self._send_sessions()
         else:
-            upserts = {}
-            removed = set()
-            for batch in batches:
-                for entry in batch.upsert:
-                    key = (entry.server, entry.channel.id)
-                    upserts[key] = entry
-                    removed.discard(key)
-                for key in batch.remove:
-                    upserts.pop(key, None)
-                    removed.add(key)
-            visible = self._visible(upserts.values())
-            if len(visible) == len(upserts):  # everything changed is visible (always so for supervisors)
-                visible_keys = upserts.keys()
-                gone = removed & self.sent
+            view = self.rt.fanout.views[self.hide]
+            if self.actor.sees_all:
+                for message in view.diffs_for_all(batches):
+                    await self._send_channels(message)
             else:
-                visible_keys = {(e.server, e.channel.id) for e in visible}
-                # A channel that stops being visible (an agent's call left the bridge) is removed from the page.
-                hidden = {k for k in upserts if k not in visible_keys and k in self.sent}
-                gone = (removed | hidden) & self.sent
-            # In place: a page of 10,000 channels must not cost a 10,000-key set copy per diff.
-            self.sent.update(visible_keys)
-            self.sent.difference_update(gone)
-            if visible or gone:
-                await self._send_channels(b'{"type":"diff","upsert":' + self._present(visible) + b',"remove":'
-                                          + orjson.dumps([f"{s}:{c}" for s, c in gone]) + b"}")
+                message = view.diff_for_own(batches, self.sent, self.rt.replica.own_keys(self.actor.endpoint))
+                if message is not None:
+                    await self._send_channels(message)
         changed = [s for b in batches for s in b.sessions]
         ended = [i for b in batches for i in b.ended_sessions]
         if changed or ended:
@@ -265,10 +215,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._error(f"watch: uid must be a channel uid (server:id), not {preview(uid)}")
             return
         server, _, channel_id = uid.partition(":")
-        entry = self.rt.replica.registry.get((server, channel_id))
+        entry = self.rt.replica.last_known((server, channel_id))
         own = None if self.actor.sees_all else self.rt.replica.own_keys(self.actor.endpoint)
         self.watch = uid if entry is None or self.actor.can_see(entry, own) else None
-        history = self.rt.replica.timeline.get(uid) if self.watch else None
+        history = self.rt.replica.timeline.get(uid) if self.watch and entry is not None else None
         if history:
             await self.send(_dumps({"type": "events", "items": list(history)}))
 

@@ -1,6 +1,9 @@
 """Reading channels: the live list with filters, sorting and paging, and one channel's details."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from django.conf import settings
 from rest_framework import serializers
 
@@ -49,8 +52,18 @@ def list_channels(actor: Actor, query: dict) -> dict:
         own = rt.replica.own_keys(actor.endpoint)
         mine = [e for e in everything if actor.can_see(e, own)]
         total, entries = len(mine), mine[offset:offset + limit]
-    hide = not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
-    return {"count": total, "results": [present(e, rt.service, sessions=rt.replica.sessions, hide_monitoring=hide) for e in entries]}
+    return {"count": total, "results": [present(e, rt.service, sessions=rt.replica.sessions, hide_monitoring=_hide(actor)) for e in entries]}
+
+
+@dataclass
+class ChannelGone(ActionError):
+    """404 for a channel Asterisk no longer has, with the last state this process saw of it."""
+
+    last_seen: dict | None = None
+    gone_at: float | None = None
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "last_seen": self.last_seen, "gone_at": self.gone_at}
 
 
 def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
@@ -58,6 +71,13 @@ def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
     server = resolve_server(server, channel_id)
     entry = rt.replica.registry.get((server, channel_id))
     if entry is None:
+        record = rt.replica.gone_record((server, channel_id))
+        # Whose bridges it shared is not kept: an agent reads their own phone's gone calls only.
+        if record is not None and actor.can_see(record[0], set()):
+            last, went = record
+            raise ChannelGone(404, "the channel is gone: Asterisk no longer has it (last_seen: how it was then)",
+                              "gone", last_seen=present(last, rt.service, hide_monitoring=_hide(actor)),
+                              gone_at=round(went, 3))
         raise ActionError(404, "the channel is gone (or never existed)", "not_found")
     own = None if actor.sees_all else rt.replica.own_keys(actor.endpoint)
     if not actor.can_see(entry, own):
@@ -66,5 +86,8 @@ def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
                      channel_id=channel_id, channel_name=entry.channel.name, status=403, message=message,
                      source="api")
         raise ActionError(403, message, "forbidden")
-    return present(entry, rt.service, sessions=rt.replica.sessions,
-                   hide_monitoring=not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS)
+    return present(entry, rt.service, sessions=rt.replica.sessions, hide_monitoring=_hide(actor))
+
+
+def _hide(actor: Actor) -> bool:
+    return not actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS

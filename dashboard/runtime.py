@@ -18,6 +18,7 @@ from django.conf import settings
 from ari_bridge import AriClient, ChannelService, LoopThread
 
 from .live import broadcast
+from .live.fanout import Fanout
 from .live.replica import Replica
 from .live.runner import Runner
 from .wallboard.replica import WallboardReplica
@@ -36,9 +37,11 @@ class Runtime:
         self.clients = {name: AriClient(cfg) for name, cfg in self.servers.items()}
         self.replica = Replica(self.layer)
         self.wallboard = WallboardReplica(self.layer)
-        self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS) \
+        self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS,
+                             reconcile_s=settings.LIVE_RECONCILE_SECONDS) \
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
+        self.fanout = self.replica.fanout = Fanout(self.replica, self.service)
 
     async def _record_flag(self, server: str, channel_id: str, action: str, params: dict) -> None:
         # ARI raises no event for hold/mute/MOH/silence: the runner records them for every process.

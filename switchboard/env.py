@@ -130,6 +130,8 @@ DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
 # layer), or "external" (`manage.py ari_listen`, shared through Redis).
 ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
+# How often the listener checks its live state against GET /channels (0: only on reconnects).
+LIVE_RECONCILE_SECONDS = _int("LIVE_RECONCILE_SECONDS", 30)
 # Dialplan context where click-to-call sends the destination number: the one the phones dial from
 # (the simulator's `from-phones` answers the numbers the README and the form give as examples).
 CLICK_TO_CALL_CONTEXT = _str("CLICK_TO_CALL_CONTEXT", "from-phones")

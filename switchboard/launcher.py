@@ -91,7 +91,8 @@ def main() -> None:
             _wait_for_port(SIM_HOST, SIM_PORT, sim, "The simulator")
         web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", WEB_HOST,
-             "--port", str(WEB_PORT), "--lifespan", "on", "--log-level", "warning"],
+             "--port", str(WEB_PORT), "--lifespan", "on", "--log-level", "warning",
+             "--ws-per-message-deflate", "false"],
             env=env, start_new_session=True,
         )
         procs.append(web)

@@ -65,7 +65,8 @@ class LiveDashboard:
     def _serve(self, port: int, workers: int = 1) -> None:
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers)],
+             "--port", str(port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers),
+             "--ws-per-message-deflate", "false"],  # as the README runs it
             env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
         self._wait_ready(f"http://127.0.0.1:{port}")
 

@@ -19,9 +19,12 @@ REPLY = "live.reply"
 SNAPSHOT_CHUNK = 2000
 
 
-async def publish_diff(layer, *, seq: int, upsert: list[dict], remove: list[list[str]], events: list[dict],
-                       servers: dict | None, sessions: dict | None = None) -> None:
-    message: dict[str, Any] = {"type": DIFF, "seq": seq, "upsert": upsert, "remove": remove, "events": events}
+async def publish_diff(layer, *, runner: str, seq: int, upsert: list[dict], patch: list[list],
+                       remove: list[list[str]], events: list[dict], servers: dict | None,
+                       sessions: dict | None = None) -> None:
+    """One message per flush: new channels whole, changed ones as [server, id, wire.entry_patch]."""
+    message: dict[str, Any] = {"type": DIFF, "runner": runner, "seq": seq, "upsert": upsert, "patch": patch,
+                               "remove": remove, "events": events}
     if servers is not None:
         message["servers"] = servers
     if sessions:
@@ -29,17 +32,17 @@ async def publish_diff(layer, *, seq: int, upsert: list[dict], remove: list[list
     await layer.group_send(LIVE_GROUP, message)
 
 
-async def announce_runner(layer, *, seq: int) -> None:
+async def announce_runner(layer, *, runner: str, seq: int) -> None:
     """Tell replicas a (new) runner is up, so they fetch a fresh snapshot."""
-    await layer.group_send(LIVE_GROUP, {"type": RUNNER_HELLO, "seq": seq})
+    await layer.group_send(LIVE_GROUP, {"type": RUNNER_HELLO, "runner": runner, "seq": seq})
 
 
-async def send_snapshot(layer, reply_to: str, *, request_id: str, seq: int, entries: list[dict], servers: dict,
-                        sessions: list[dict]) -> None:
+async def send_snapshot(layer, reply_to: str, *, request_id: str, runner: str, seq: int, entries: list[dict],
+                        servers: dict, sessions: list[dict]) -> None:
     chunks = [entries[i:i + SNAPSHOT_CHUNK] for i in range(0, len(entries), SNAPSHOT_CHUNK)] or [[]]
     for n, chunk in enumerate(chunks):
         await layer.send(reply_to, {
-            "type": SNAPSHOT, "request_id": request_id, "seq": seq, "entries": chunk,
+            "type": SNAPSHOT, "request_id": request_id, "runner": runner, "seq": seq, "entries": chunk,
             "servers": servers, "sessions": sessions, "last": n == len(chunks) - 1,
         })
 

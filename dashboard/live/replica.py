@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from dataclasses import dataclass, field
 
 from ari_bridge import ChannelRegistry, LiveChannel
 
 from ..access import endpoint_of
 from . import broadcast
+from .wire import apply_patch
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 TIMELINE_LENGTH = 100
+# Gone channels' last state and timeline, for their detail page: the most recent, for a while.
+GONE_KEEP = 1000
+GONE_KEEP_S = 15 * 60
+# The stuck rules depend on the clock: channels that did not change are judged again this often.
+RESTUCK_S = 5.0
 
 
 @dataclass
@@ -34,6 +41,8 @@ class Batch:
     sessions: list[dict] = field(default_factory=list)  # workflow sessions that changed
     ended_sessions: list[str] = field(default_factory=list)  # ids of sessions that are gone
     resync: bool = False  # the whole state was replaced: listeners should send a fresh snapshot
+    restuck: bool = False  # nothing changed but the clock: the stuck rules are evaluated again
+    views: dict = field(default_factory=dict)  # hide_monitoring -> fanout.Presented
 
 
 class Replica:
@@ -44,29 +53,34 @@ class Replica:
         # Workflow sessions (monitoring, click-to-call) by id; replaced, never changed in place.
         self.sessions: dict[str, dict] = {}
         self.listeners: set = set()
+        self.fanout = None  # fanout.Fanout: presents each batch once before the listeners get it
         self._replies: dict[str, asyncio.Future] = {}
         self.ready = asyncio.Event()
         self._channel: str | None = None
+        self._runner: str | None = None  # the runner whose snapshot and diffs this replica follows
         self._seq = 0
         self._snapshot: dict | None = None  # the snapshot being received, chunk by chunk
         self._buffer: list[dict] = []  # diffs that arrive while a snapshot is being received
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         # Indexes for agents' "own calls": who is on which endpoint, who is in which bridge.
         self.by_endpoint: dict[str, set[Key]] = defaultdict(set)
         self.by_bridge: dict[tuple[str, str], set[Key]] = defaultdict(set)
         # The last events of each channel, for a detail page that starts watching it later.
         self.timeline: dict[str, deque] = {}
+        # Recently gone channels: key -> (last entry, when it went), oldest first; their timeline stays too.
+        self.gone: OrderedDict[Key, tuple[LiveChannel, float]] = OrderedDict()
 
     async def start(self) -> None:
         self._channel = await self.layer.new_channel("switchboard.replica.")
         await self.layer.group_add(broadcast.LIVE_GROUP, self._channel)
-        self._task = asyncio.create_task(self._receive_loop(), name="live-replica")
+        self._tasks = [asyncio.create_task(self._receive_loop(), name="live-replica"),
+                       asyncio.create_task(self._restuck_loop(), name="live-restuck")]
         await self._request_snapshot()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._channel:
             await self.layer.group_discard(broadcast.LIVE_GROUP, self._channel)
 
@@ -97,6 +111,8 @@ class Replica:
         if kind == broadcast.DIFF:
             if self._snapshot is not None:
                 self._buffer.append(message)
+            elif message["runner"] != self._runner:
+                pass  # a runner that lost its lease, or a new one whose hello (and a snapshot) follows
             elif message["seq"] != self._seq + 1:
                 log.warning("live diff %s after %s: a message was lost; resyncing", message["seq"], self._seq)
                 await self._request_snapshot()
@@ -118,20 +134,24 @@ class Replica:
         if not message["last"]:
             return
         entries, self._snapshot = self._snapshot["entries"], None
-        for old in list(self.registry.values()):
-            self.registry.remove((old.server, old.channel.id))
+        before = self.registry.values()
+        for old in before:
+            self.registry.remove(old.key)
         self.by_endpoint.clear()
         self.by_bridge.clear()
         for data in entries:
             self._put(LiveChannel.from_dict(data))
+        for old in before:
+            if old.key not in self.registry:
+                self._keep_gone(old)
         self.servers = message["servers"]
         self.sessions = {s["id"]: s for s in message.get("sessions", [])}
-        self._seq = message["seq"]
+        self._runner, self._seq = message["runner"], message["seq"]
         buffered, self._buffer = self._buffer, []
         self.ready.set()
         self._notify(Batch(servers=self.servers, resync=True))
         for diff in buffered:
-            if diff["seq"] > self._seq:
+            if diff["runner"] == self._runner and diff["seq"] > self._seq:
                 await self._handle(diff)
 
     def _apply_diff(self, message: dict) -> None:
@@ -139,6 +159,13 @@ class Replica:
         batch = Batch(events=message["events"])
         for data in message["upsert"]:
             entry = LiveChannel.from_dict(data)
+            self._put(entry)
+            batch.upsert.append(entry)
+        for server, channel_id, changes in message["patch"]:
+            old = self.registry.get((server, channel_id))
+            if old is None:
+                raise LookupError(f"a change to {server}:{channel_id}, which this replica does not have")
+            entry = apply_patch(old, changes)
             self._put(entry)
             batch.upsert.append(entry)
         for server, channel_id in message["remove"]:
@@ -160,8 +187,8 @@ class Replica:
             batch.ended_sessions = message["sessions"]["remove"]
         for item in batch.events:
             server, _, channel_id = item["uid"].partition(":")
-            if (server, channel_id) not in self.registry:
-                continue  # the channel is gone: nobody will ask for its history
+            if (server, channel_id) not in self.registry and (server, channel_id) not in self.gone:
+                continue  # long gone (its last events came late): nobody will ask for its history
             history = self.timeline.get(item["uid"])
             if history is None:
                 history = self.timeline[item["uid"]] = deque(maxlen=TIMELINE_LENGTH)
@@ -193,6 +220,8 @@ class Replica:
         old = self.registry.get(key)
         if old is not None:
             self._unindex(old)
+        elif self.gone.pop(key, None) is not None:  # an id used again: the old call's record goes
+            self.timeline.pop(f"{key[0]}:{key[1]}", None)
         self.registry.put(entry)
         self.by_endpoint[endpoint_of(entry.channel.name)].add(key)
         for bridge in entry.bridge_ids:
@@ -204,8 +233,32 @@ class Replica:
             return False
         self._unindex(old)
         self.registry.remove(key)
-        self.timeline.pop(f"{key[0]}:{key[1]}", None)
+        self._keep_gone(old)
         return True
+
+    def _keep_gone(self, entry: LiveChannel) -> None:
+        now = time.time()
+        self.gone[entry.key] = (entry, now)
+        self.gone.move_to_end(entry.key)
+        while self.gone:
+            key, (_, went) = next(iter(self.gone.items()))
+            if len(self.gone) <= GONE_KEEP and now - went <= GONE_KEEP_S:
+                break
+            del self.gone[key]
+            self.timeline.pop(f"{key[0]}:{key[1]}", None)
+
+    def gone_record(self, key: Key) -> tuple[LiveChannel, float] | None:
+        """A recently gone channel as it was when it went, and when that was."""
+        record = self.gone.get(key)
+        return record if record is not None and time.time() - record[1] <= GONE_KEEP_S else None
+
+    def last_known(self, key: Key) -> LiveChannel | None:
+        """The channel now, or as it was when it went (for a while); None when nothing is known."""
+        entry = self.registry.get(key)
+        if entry is None:
+            record = self.gone_record(key)
+            entry = record[0] if record is not None else None
+        return entry
 
     def own_keys(self, endpoint: str) -> set[Key]:
         """An agent's calls: their endpoint's channels, and whatever shares a bridge with them."""
@@ -224,6 +277,15 @@ class Replica:
 
     # -- listeners ----------------------------------------------------------------------------
 
+    async def _restuck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(RESTUCK_S)
+            if self.listeners and self.ready.is_set() and self._snapshot is None:
+                self._notify(Batch(restuck=True))
+
     def _notify(self, batch: Batch) -> None:
-        for listener in list(self.listeners):
+        listeners = list(self.listeners)
+        if self.fanout is not None:
+            self.fanout.take(batch, listeners)
+        for listener in listeners:
             listener.push(batch)

@@ -5,9 +5,10 @@ max(5 s, STUCK_RTP_SILENCE_SECONDS / 3) it reads the RTP statistics of each answ
 channel (a few requests at a time) and records the received-packet count in the source registry
 (``ChannelRegistry.record_rtp``), which publishes a change only when a channel stops or starts
 receiving: replicas learn ``rtp_idle_since`` from the usual diffs. A channel on hold is not
-sampled (no RTP is expected) and its samples are forgotten. A channel gone meanwhile (404) or
-that has no RTP session yet is skipped; so is a server whose event stream is not live. With
-STUCK_RTP_SILENCE_SECONDS=0 nothing is sampled.
+sampled (no RTP is expected) and its samples are forgotten. A channel that has no RTP session yet
+is skipped; one that Asterisk answers 404 for is checked and, gone, removed from the registry (its
+ChannelDestroyed may never come: see reconcile.py), so it is not asked about again. A server whose
+event stream is not live is skipped. With STUCK_RTP_SILENCE_SECONDS=0 nothing is sampled.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from ari_bridge import AriClient, ChannelRegistry, EventStream, LiveChannel
-from ari_bridge.errors import AriError
+from ari_bridge.errors import AriError, NotFound
 from ari_bridge.service import RTP_TECHNOLOGIES
+
+from .reconcile import forget_if_gone
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +83,13 @@ class RtpSampler:
             self.registry.record_rtp(entry.server, entry.id, None)
             return 0
         async with gate:
+            client = self.clients[entry.server]
             try:
-                stats = await self.clients[entry.server].rtp_statistics(entry.id)
-            except AriError as exc:  # gone (404: its ChannelDestroyed follows) or no RTP session yet
+                stats = await client.rtp_statistics(entry.id)
+            except NotFound:
+                await forget_if_gone(self.registry, client, entry)
+                return 0
+            except AriError as exc:  # no RTP session yet
                 log.debug("no RTP statistics for %s: %s", entry.id, exc)
                 return 0
         self.samples += 1

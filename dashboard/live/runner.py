@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 
-from ari_bridge import AriClient, ChannelRegistry, EventStream
+from ari_bridge import AriClient, ChannelRegistry, EventStream, LiveChannel
+from ari_bridge.stream import LIVE, UNREACHABLE
 
 from ..wallboard.feed import WallboardFeed
 from ..workflows.engine import CommandError, Workflows
 from . import broadcast
+from .reconcile import Reconciler
 from .rtp import RtpSampler
 from .timeline import describe
+from .wire import entry_patch
 
 log = logging.getLogger(__name__)
 
+# How long a starting runner waits for the first resync of its event streams before it answers anyway.
+FIRST_SYNC_S = 5.0
+
 
 class Runner:
-    def __init__(self, servers, layer, *, flush_ms: int = 100):
+    def __init__(self, servers, layer, *, flush_ms: int = 100, reconcile_s: float = 30):
         self.layer = layer
+        # Replicas follow one runner at a time: after a takeover, a late diff of the old one is ignored.
+        self.id = uuid.uuid4().hex[:12]
         self.flush_s = flush_ms / 1000
         self.registry = ChannelRegistry()
         self.servers = {s.name: {"state": "connecting", "detail": ""} for s in servers}
@@ -41,10 +50,13 @@ class Runner:
                                        flush_s=self.flush_s)
         self.seq = 0
         self._pending: dict[tuple[str, str], object] = {}
+        # What the replicas have of each channel as of the last diff: changes are sent against it.
+        self._published: dict[tuple[str, str], LiveChannel] = {}
         self._events: list[dict] = []
         self._servers_changed = True
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        self.reconciler = Reconciler(self.registry, self.clients, self.streams, interval=reconcile_s)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -84,14 +96,19 @@ class Runner:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await broadcast.announce_runner(self.layer, seq=self.seq)
-        self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
-                       asyncio.create_task(self._request_loop(), name="live-requests")]
-        self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
-        self._tasks.append(asyncio.create_task(self.rtp.run(), name="live-rtp"))
         await self.wallboard.start()
         for stream in self.streams:
             await stream.start()
+        # Replicas are answered once the state is Asterisk's: a snapshot taken before the first resync
+        # would be empty, and after a takeover every page would go blank for a moment.
+        await asyncio.gather(*(stream.wait_for(LIVE, UNREACHABLE, timeout=FIRST_SYNC_S) for stream in self.streams),
+                             return_exceptions=True)
+        self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
+        self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
+                       asyncio.create_task(self._request_loop(), name="live-requests"),
+                       asyncio.create_task(self.rtp.run(), name="live-rtp"),
+                       asyncio.create_task(self.reconciler.run(), name="live-reconcile")]
+        await broadcast.announce_runner(self.layer, runner=self.id, seq=self.seq)
 
     async def stop(self) -> None:
         await self.workflows.stop()
@@ -126,13 +143,27 @@ class Runner:
         sessions, self._sessions = self._sessions, {}
         servers = dict(self.servers) if self._servers_changed else None
         self._servers_changed = False
-        upsert = [entry.to_dict() for entry in pending.values() if entry is not None]
-        remove = [list(key) for key, entry in pending.items() if entry is None]
+        published = self._published
+        upsert, patch, remove = [], [], []
+        for key, entry in pending.items():
+            old = published.get(key)
+            if entry is None:
+                if old is not None:
+                    del published[key]
+                    remove.append(list(key))
+            elif old is None:
+                published[key] = entry
+                upsert.append(entry.to_dict())
+            else:
+                published[key] = entry
+                changes = entry_patch(old, entry)
+                if changes:
+                    patch.append([key[0], key[1], changes])
         self.seq += 1
         session_changes = {"upsert": [s for s in sessions.values() if s is not None],
                            "remove": [i for i, s in sessions.items() if s is None]} if sessions else None
-        await broadcast.publish_diff(self.layer, seq=self.seq, upsert=upsert, remove=remove, events=events,
-                                     servers=servers, sessions=session_changes)
+        await broadcast.publish_diff(self.layer, runner=self.id, seq=self.seq, upsert=upsert, patch=patch,
+                                     remove=remove, events=events, servers=servers, sessions=session_changes)
 
     async def _request_loop(self) -> None:
         while True:
@@ -154,9 +185,10 @@ class Runner:
         if kind == broadcast.SNAPSHOT_REQUEST:
             # Publish what is pending first so the snapshot's seq covers everything in it.
             await self.flush()
-            entries = [entry.to_dict() for entry in self.registry.values()]
+            # What the diffs so far left (events may have come in meanwhile: they go in the next diff).
+            entries = [entry.to_dict() for entry in self._published.values()]
             await broadcast.send_snapshot(self.layer, message["reply_to"], request_id=message["request_id"],
-                                          seq=self.seq, entries=entries, servers=dict(self.servers),
+                                          runner=self.id, seq=self.seq, entries=entries, servers=dict(self.servers),
                                           sessions=self.workflows.sessions())
         elif kind == broadcast.FLAG:
             self.registry.record_action(message["server"], message["channel_id"], message["action"],

@@ -162,6 +162,10 @@ function renderHead() {
   $("channel-age").textContent = channel ? channelAge(channel) : "";
   $("channel-age").hidden = !channel;
   $("gone-banner").hidden = !gone;
+  $("gone-banner").textContent = channel
+    ? "This channel is gone: Asterisk no longer has it. The values below are the last ones seen."
+    : "Nothing is known about this channel: Asterisk does not have it, and it is not one of the calls that " +
+      "ended in the last 15 minutes (or it never existed).";
   $("loading-banner").hidden = !!channel || gone;
   page.classList.toggle("is-gone", gone);
 }
@@ -181,12 +185,12 @@ function setChannel(c) {
 // A channel the role may not see is not "gone": the page says why once and stays quiet.
 let forbidden = false;
 
-function markGone() {
+function markGone(at = serverNow()) {
   if (gone || forbidden) return;
   gone = true;
   renderHead();
   refreshActions();
-  addTimeline({ ts: serverNow(), type: "Gone", text: "the channel is no longer in Asterisk" });
+  addTimeline({ ts: at, type: "Gone", text: "the channel is no longer in Asterisk" });
 }
 
 live.on("hello", () => live.send({ type: "watch", uid }));
@@ -223,7 +227,9 @@ async function loadOnce() {
     if (c && !channel) setChannel(c);
   } catch (err) {
     if (err.status === 404) {
-      if (!channel) markGone();
+      // Gone lately: the server still has its last state (and the socket its timeline).
+      if (!channel && err.body?.last_seen) setChannel(err.body.last_seen);
+      if (!gone) markGone(err.body?.gone_at ?? serverNow());
     } else if (err.status === 403) {
       forbidden = true;
       toast("error", err.message);

@@ -97,11 +97,12 @@ export function csrfToken() {
 }
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, parameter = null, code = null } = {}) {
+  constructor(message, { status = 0, parameter = null, code = null, body = null } = {}) {
     super(message);
     this.status = status;
     this.parameter = parameter;
     this.code = code;
+    this.body = body; // the error's JSON, e.g. a gone channel's last_seen
   }
 }
 
@@ -159,7 +160,7 @@ export async function api(method, path, body) {
 function errorFrom(status, data) {
   if (data && typeof data === "object") {
     if (typeof data.message === "string" && data.message) {
-      return new ApiError(data.message, { status, parameter: data.parameter || null, code: data.code || null });
+      return new ApiError(data.message, { status, parameter: data.parameter || null, code: data.code || null, body: data });
     }
     if (typeof data.detail === "string") return new ApiError(data.detail, { status });
     // DRF field errors: {"field": ["msg"]}
@@ -260,6 +261,8 @@ class LiveSocket {
     this.socketState = "connecting"; // connecting | open | reconnecting | signed-out | reloading
     this.servers = {};
     this.blockedMaps = []; // see the "blocked" message
+    this.channels = new Map(); // uid -> channel, as the snapshot and every diff since left it
+    this.incoming = null; // the parts of a snapshot being received
     this.attempt = 0;
     this.failedBeforeHello = 0;
     this.retryTimer = null;
@@ -337,12 +340,14 @@ class LiveSocket {
         this.blockedMaps.push(...msg.maps);
         return;
       }
-      const channels = msg.type === "snapshot" ? msg.channels : msg.type === "diff" ? msg.upsert : null;
-      if (channels) {
-        for (const c of channels) c.blocked = this.blockedMaps[c.blocked] || {};
+      if (msg.type === "snapshot") this.takeSnapshot(msg);
+      else if (msg.type === "diff" && !this.takeDiff(msg)) {
+        ws.close(); // a change to a channel this page lacks: start over from a fresh snapshot
+        return;
       }
       if (msg.type === "hello") {
         this.blockedMaps = [];
+        this.incoming = null;
         gotHello = true;
         this.attempt = 0;
         this.failedBeforeHello = 0;
@@ -379,6 +384,43 @@ class LiveSocket {
       }
       this.scheduleRetry();
     });
+  }
+
+  takeSnapshot(msg) {
+    if (!msg.part || !this.incoming) this.incoming = new Map();
+    for (const c of msg.channels) {
+      c.blocked = this.blockedMaps[c.blocked] || {};
+      this.incoming.set(c.uid, c);
+    }
+    if (msg.last !== false) {
+      this.channels = this.incoming;
+      this.incoming = null;
+    }
+  }
+
+  /**
+   * After the snapshot a channel comes whole once (upsert), then as the fields that changed (patch). Pages
+   * get whole channels either way: each patched one is a new object (pages compare rows by identity),
+   * appended to msg.upsert. Returns false when a patch names a channel this page does not have.
+   */
+  takeDiff(msg) {
+    for (const c of msg.upsert) {
+      c.blocked = this.blockedMaps[c.blocked] || {};
+      this.channels.set(c.uid, c);
+    }
+    for (const fields of msg.patch || []) {
+      const old = this.channels.get(fields.uid);
+      if (!old) {
+        console.error("live socket: a change to a channel this page does not have", fields.uid);
+        return false;
+      }
+      const c = { ...old, ...fields };
+      if ("blocked" in fields) c.blocked = this.blockedMaps[fields.blocked] || {};
+      this.channels.set(c.uid, c);
+      msg.upsert.push(c);
+    }
+    for (const uid of msg.remove) this.channels.delete(uid);
+    return true;
   }
 
   scheduleRetry() {

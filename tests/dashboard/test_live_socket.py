@@ -42,6 +42,12 @@ class LivePage:
         elif kind == "diff":
             for c in message["upsert"]:
                 self.channels[c["uid"]] = self._resolved(c)
+            for fields in message["patch"]:  # only what changed, on a channel the page has
+                assert fields["uid"] in self.channels, f"a patch for a channel the page lacks: {fields}"
+                changed = {**self.channels[fields["uid"]], **fields}
+                if "blocked" in fields:
+                    changed = self._resolved(changed)
+                self.channels[fields["uid"]] = changed
             for uid in message["remove"]:
                 self.channels.pop(uid, None)
         elif kind == "blocked":
@@ -184,9 +190,9 @@ async def test_an_agents_socket_carries_only_their_calls(live_dashboard, ari):
             await page.next(0.2)
         except TimeoutError:
             break
-    seen = {c["id"] for m in page.messages if m["type"] in ("snapshot", "diff")
-            for c in m.get("channels", m.get("upsert", []))}
-    assert seen == {mine}
+    seen = {c["uid"] for m in page.messages if m["type"] in ("snapshot", "diff")
+            for c in m.get("channels", m.get("upsert", [])) + m.get("patch", [])}
+    assert seen == {f"default:{mine}"}
     await page.ws.close()
     await supervisor.ws.close()
 

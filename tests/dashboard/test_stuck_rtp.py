@@ -62,7 +62,8 @@ async def test_sampling_answered_rtp_channels_only(own_sim):
                                          for n in ("alice", "bob", "local")))
             await ari.post(f"/channels/{ids['bob']}/hold")  # our hold: no RTP is expected
             registry.record_action("default", ids["bob"], "hold")
-            # A channel the registry still lists but Asterisk no longer has: a 404, skipped.
+            # A channel the registry still lists but Asterisk lost without a ChannelDestroyed: the 404 is
+            # checked, and the channel leaves the registry, so nothing asks about it again.
             ghost = Channel(id="ghost", name="PJSIP/alice-00000999", state="Up")
             registry.apply(ChannelCreated("ChannelCreated", "x", "t", None, ghost))
             own_sim.control("DELETE", "/_sim/requests")
@@ -70,7 +71,10 @@ async def test_sampling_answered_rtp_channels_only(own_sim):
             sampler = RtpSampler(registry, {"default": client}, [stream], rules=lambda: rules)
             assert await sampler.sample_once() == 1  # alice; bob is on hold, the ghost is gone
             assert sorted(rtp_requests(own_sim)) == sorted([ids["alice"], "ghost"])
+            assert registry.get(("default", "ghost")) is None
             assert registry.get(("default", ids["alice"])).rtp_idle_since is None  # one sample: nothing known
+            own_sim.control("DELETE", "/_sim/requests")
+            assert await sampler.sample_once() == 1 and rtp_requests(own_sim) == [ids["alice"]]
 
             # Off: not a single request.
             rules = dataclasses.replace(RULES, rtp_silence_seconds=0)
