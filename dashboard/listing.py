@@ -76,7 +76,8 @@ def channel_detail(actor: Actor, server: str | None, channel_id: str) -> dict:
         if record is not None and actor.can_see(record[0], set()):
             last, went = record
             raise ChannelGone(404, "the channel is gone: Asterisk no longer has it (last_seen: how it was then)",
-                              "gone", last_seen=present(last, rt.service, hide_monitoring=_hide(actor)),
+                              "gone", last_seen=present(last, rt.service, sessions=rt.replica.sessions,
+                                                        hide_monitoring=_hide(actor)),
                               gone_at=round(went, 3))
         raise ActionError(404, "the channel is gone (or never existed)", "not_found")
     own = None if actor.sees_all else rt.replica.own_keys(actor.endpoint)

@@ -204,7 +204,8 @@ class Fanout:
         return view
 
     def take(self, batch, listeners) -> None:
-        wanted = {listener.hide for listener in listeners}
+        # Pages have a view (`hide`); other listeners (confirm.py's watches of events) need none.
+        wanted = {listener.hide for listener in listeners if hasattr(listener, "hide")}
         for hide, view in self.views.items():
             if hide not in wanted:
                 if view.active:

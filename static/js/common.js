@@ -184,7 +184,8 @@ let leaving = false;
 
 /** To the login page, which brings the user back to this page (same origin only: the server checks `next`). */
 export function goToLogin() {
-  if (leaving) return;
+  // Already there (a tab the socket's close brought here hears the other tab's message late): stay.
+  if (leaving || location.pathname === "/login/") return;
   leaving = true;
   live.stop("signed-out");
   location.assign(`/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
