@@ -17,6 +17,7 @@ from django.conf import settings
 
 from ari_bridge import AriClient, ChannelService, LoopThread
 
+from .auditwriter import AuditWriter
 from .live import broadcast
 from .live.replica import Replica
 from .live.runner import Runner
@@ -39,6 +40,7 @@ class Runtime:
         self.runner = Runner(settings.ARI_SERVERS, self.layer, flush_ms=settings.LIVE_FLUSH_MS) \
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
+        self.audit = AuditWriter()
 
     async def _record_flag(self, server: str, channel_id: str, action: str, params: dict) -> None:
         # ARI raises no event for hold/mute/MOH/silence: the runner records them for every process.
@@ -57,6 +59,7 @@ class Runtime:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.stop()
+        await self.audit.close()
         await self.replica.stop()
         await self.wallboard.stop()
         for client in self.clients.values():
@@ -108,6 +111,15 @@ def call(coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
         coro.close()
         raise RuntimeError("runtime.call() from the runtime's own loop would deadlock; await instead")
     return asyncio.run_coroutine_threadsafe(coro, runtime.loop).result(timeout)
+
+
+async def acall(coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
+    """Await a coroutine on the runtime's loop: directly when already on it (the ASGI server's loop), else
+    through that loop (Django's test client runs async views on a loop of its own)."""
+    runtime = get()
+    if asyncio.get_running_loop() is runtime.loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), runtime.loop))
 
 
 def close() -> None:

@@ -47,7 +47,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "switchboard.staticfiles.AsyncWhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -75,16 +75,23 @@ TEMPLATES = [
 ]
 
 if env.DATABASE_URL:
-    # No persistent connections: under ASGI each request runs in a thread of its own, and a connection kept
-    # for 60 s per thread piled up until PostgreSQL refused more ("too many clients"; bench/NOTES.md).
     DATABASES = {"default": dj_database_url.parse(env.DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI each sync request runs in a thread of its own: connections kept per thread piled up until
+        # PostgreSQL refused more (bench/NOTES.md), and a new one per request costs more than the request.
+        # Django 5.2's pool (psycopg_pool) lends one for the request and takes it back.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": env.DATABASE_POOL_SIZE,
+                                                                  "timeout": 10}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "db.sqlite3",
             # Several threads write the audit log at once; wait for the lock instead of failing.
-            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+            # WAL with synchronous=NORMAL: a commit is not fsynced (a power cut may lose the last ones; a crashed
+            # process loses nothing), which makes an audit row cost microseconds instead of a disk flush.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"},
             # A file, not Django's in-memory test database: the live runner writes audit entries from
             # its own thread, and shared-cache memory databases lock tables instead of waiting.
             "TEST": {"NAME": DATA_DIR / "test-db.sqlite3"},
