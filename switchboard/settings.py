@@ -45,15 +45,17 @@ INSTALLED_APPS = [
     "dashboard",
 ]
 
+# Django's own (and django-csp's) with their hooks on the event loop, and WhiteNoise able to run there too:
+# no thread hop per middleware and request (switchboard/middleware.py).
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
+    "switchboard.middleware.SecurityMiddleware",
     "switchboard.staticfiles.AsyncWhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "switchboard.middleware.SessionMiddleware",
+    "switchboard.middleware.CommonMiddleware",
+    "switchboard.middleware.CsrfViewMiddleware",
+    "switchboard.middleware.AuthenticationMiddleware",
+    "switchboard.middleware.MessageMiddleware",
+    "switchboard.middleware.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "switchboard.urls"
@@ -194,7 +196,7 @@ CONTENT_SECURITY_POLICY = {
 # (for any user name); `manage.py axes_reset` lifts every lockout at once.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("dashboard"), "axes")  # before ours: audit sees its verdict
 INSTALLED_APPS.append("csp")
-MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last, as it asks
+MIDDLEWARE += ["switchboard.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]  # axes last, as it asks
 AUTHENTICATION_BACKENDS = ["dashboard.signins.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = SECURITY.login_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=SECURITY.login_lockout_minutes)
