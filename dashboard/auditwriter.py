@@ -32,6 +32,7 @@ class AuditWriter:
         self._queue: list[tuple[AuditEntry, asyncio.Future]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        self._closing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
         self.batches = 0  # transactions committed (tests and benchmarks read it)
         self.rows = 0
@@ -59,6 +60,8 @@ class AuditWriter:
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(error) if error else done.set_result(None)
+            if self._closing:
+                return
 
     async def _commit(self, loop, rows: list[AuditEntry]) -> Exception | None:
         for delay in (*RETRY_DELAYS, None):
@@ -78,11 +81,10 @@ class AuditWriter:
 
     async def close(self) -> None:
         """Write what is queued, then stop (the process is shutting down)."""
-        while self._queue and self._task is not None and not self._task.done():
-            await asyncio.sleep(0.01)
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        self._closing = True
+        if self._task is not None and not self._task.done():
+            self._wake.set()
+            await self._task
         self._executor.shutdown(wait=True)
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 
 from ari_bridge import AriClient, ChannelService, LoopThread
 
+from . import authstate
 from .auditwriter import AuditWriter
 from .live import broadcast
 from .live.replica import Replica
@@ -47,6 +48,8 @@ class Runtime:
         await broadcast.send_flag(self.layer, server=server, channel_id=channel_id, action=action, params=params)
 
     async def start(self) -> None:
+        # Sign-ins are cached per process (REST actions, sockets): hear every process's changes from the start.
+        await authstate.start()
         await self.replica.start()
         await self.wallboard.start()
         if self.runner is not None:
