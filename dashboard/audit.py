@@ -80,7 +80,7 @@ def _field(name: str, value: str) -> str:
     return printable(value if len(value) <= limit else value[:limit - 1] + "…")
 
 
-def record(
+def entry(
     *,
     actor,
     action: str,
@@ -93,8 +93,9 @@ def record(
     message: str = "",
     source: str = "",
 ) -> AuditEntry:
+    """The row for one attempt, unsaved: cut to fit, secrets masked."""
     user = actor.user if actor is not None and actor.user.is_authenticated else None
-    entry = AuditEntry.objects.create(
+    return AuditEntry(
         user=user,
         username=user.get_username() if user else "(anonymous)",
         action=_field("action", action),
@@ -107,5 +108,25 @@ def record(
         message=_cut(message, MAX_MESSAGE),
         source=source,
     )
-    log.info("audit %s %s %s %s %s", entry.username, action, channel_id, outcome, status)
-    return entry
+
+
+def _logged(row: AuditEntry) -> None:
+    log.info("audit %s %s %s %s %s", row.username, row.action, row.channel_id, row.outcome, row.status)
+
+
+def record(**fields) -> AuditEntry:
+    """Write one attempt now, from sync code (in the caller's thread and transaction)."""
+    row = entry(**fields)
+    row.save()
+    _logged(row)
+    return row
+
+
+async def arecord(**fields) -> None:
+    """Write one attempt from the event loop: through this process's batching writer, returning once it is
+    committed (so that an answer the caller got is always in the log)."""
+    from . import runtime
+
+    row = entry(**fields)
+    await runtime.acall(runtime.get().audit.write(row))
+    _logged(row)

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.middleware import BaseMiddleware
@@ -94,23 +94,33 @@ def credential_of(scope) -> Credential | None:
     return session_credential(key) if key else None
 
 
-def verify(credential: Credential, user_id: int) -> Facts | None:
-    """The user's facts now, or None when the credential no longer signs that user in (database; sync)."""
+def signed_in(credential: Credential):
+    """(user, facts, expiry) for the user the credential signs in now, or None (database; sync).
+
+    `expiry` is when a session ends by itself (epoch seconds; None for a token)."""
     if credential.kind == "token":
         from rest_framework.authtoken.models import Token
 
         token = Token.objects.select_related("user").filter(key=credential.key).first()
         user = token.user if token is not None and token.user.is_active else None
+        expiry = None
     else:
         # As a request with this session would be: expiry, the password hash, the active flag.
         request = HttpRequest()
         request.session = import_module(settings.SESSION_ENGINE).SessionStore(credential.key)
         user = get_user(request)
-    if user is None or not user.is_authenticated or user.pk != user_id:
+        expiry = request.session.get_expiry_date().timestamp() if user.is_authenticated else None
+    if user is None or not user.is_authenticated:
         return None
     facts = Facts.of(user)
     cache.put(facts)
-    return facts
+    return user, facts, expiry
+
+
+def verify(credential: Credential, user_id: int) -> Facts | None:
+    """The user's facts now, or None when the credential no longer signs that user in (database; sync)."""
+    found = signed_in(credential)
+    return found[1] if found is not None and found[0].pk == user_id else None
 
 
 class FactsCache:
@@ -143,6 +153,67 @@ class FactsCache:
 
 
 cache = FactsCache()
+
+
+class SignIns:
+    """Requests' credentials -> (user, facts), so that an action reads no session, user, group or permission
+    from the database: the REST actions run on the event loop (dashboard/api/actions.py).
+
+    Dropped with the sockets' facts: at once on logout, a revoked token or any change to the user (the signals
+    below, in every process); else after LIVE_AUTH_RECHECK_SECONDS, and never past a session's own expiry."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, object, Facts]] = {}
+        self._drops = 0  # how many drops so far: a lookup that raced with one is not kept
+
+    def get(self, credential: Credential):
+        with self._lock:
+            hit = self._entries.get(credential.digest)
+        if hit is None or time.time() >= hit[0]:
+            return None
+        return hit[1], hit[2]
+
+    def mark(self) -> int:
+        return self._drops
+
+    def put(self, credential: Credential, user, facts: Facts, expiry: float | None, mark: int) -> None:
+        until = time.time() + settings.LIVE_AUTH_RECHECK_SECONDS
+        with self._lock:
+            if mark != self._drops:
+                return  # the user or credential changed while it was read: the next request reads it again
+            self._entries[credential.digest] = (min(until, expiry) if expiry else until, user, facts)
+
+    def drop(self, *, digest: str | None = None, users: Iterable[int] | None = None) -> None:
+        """Forget a credential, the credentials of some users, or (both None) every one."""
+        with self._lock:
+            self._drops += 1
+            if digest is not None:
+                self._entries.pop(digest, None)
+            elif users is None:
+                self._entries.clear()
+            else:
+                users = set(users)
+                for key in [k for k, (_, user, _) in self._entries.items() if user.pk in users]:
+                    del self._entries[key]
+
+
+signins = SignIns()
+
+
+async def request_user(credential: Credential):
+    """(user, facts) that a request's credential signs in, or None; the database only on a miss."""
+    hit = signins.get(credential)
+    if hit is not None:
+        return hit
+    mark = signins.mark()
+    # asgiref's, not channels' database_sync_to_async: within a request, Django closes the connection at its end.
+    found = await sync_to_async(signed_in)(credential)
+    if found is None:
+        return None
+    user, facts, expiry = found
+    signins.put(credential, user, facts, expiry, mark)
+    return user, facts
 
 
 class Sockets:
@@ -201,10 +272,12 @@ def _on_loop(socket, make_coro) -> None:
 
 def _apply(message: dict) -> None:
     if message["type"] == ENDED:
+        signins.drop(digest=message["credential"])
         for socket in sockets.matching(digest=message["credential"]):
             _on_loop(socket, lambda s=socket: s.end(SIGNED_OUT))
     elif message["type"] == CHANGED:
         cache.drop(message["users"])
+        signins.drop(users=message["users"])
         for socket in sockets.matching(users=message["users"]):
             _on_loop(socket, lambda s=socket: recheck(s))
 

@@ -240,9 +240,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     await database_sync_to_async(services.refused)(self.actor, name, error, source="ws")
                 raise error
             server, _, channel_id = uid.partition(":")
-            result = await database_sync_to_async(services.perform)(
-                self.actor, name, server=server or None, channel_id=channel_id or None,
-                params=message.get("params", services.NO_PARAMS), source="ws")
+            result = await services.aperform(self.actor, name, server=server or None, channel_id=channel_id or None,
+                                             params=message.get("params", services.NO_PARAMS), source="ws")
             reply.update(ok=True, status=200 if result is not None else 204, result=result)
         except services.ActionError as err:
             reply.update(ok=False, status=err.status, **err.as_dict())

@@ -17,6 +17,8 @@ from django.conf import settings
 
 from ari_bridge import AriClient, ChannelService, LoopThread
 
+from . import authstate
+from .auditwriter import AuditWriter
 from .live import broadcast
 from .live.fanout import Fanout
 from .live.replica import Replica
@@ -42,12 +44,15 @@ class Runtime:
             if settings.ARI_LISTENER == "embedded" else None
         self.service = ChannelService(self.clients, self.replica.registry, record_flag=self._record_flag)
         self.fanout = self.replica.fanout = Fanout(self.replica, self.service)
+        self.audit = AuditWriter()
 
     async def _record_flag(self, server: str, channel_id: str, action: str, params: dict) -> None:
         # ARI raises no event for hold/mute/MOH/silence: the runner records them for every process.
         await broadcast.send_flag(self.layer, server=server, channel_id=channel_id, action=action, params=params)
 
     async def start(self) -> None:
+        # Sign-ins are cached per process (REST actions, sockets): hear every process's changes from the start.
+        await authstate.start()
         await self.replica.start()
         await self.wallboard.start()
         if self.runner is not None:
@@ -60,6 +65,7 @@ class Runtime:
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.stop()
+        await self.audit.close()
         await self.replica.stop()
         await self.wallboard.stop()
         for client in self.clients.values():
@@ -111,6 +117,15 @@ def call(coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
         coro.close()
         raise RuntimeError("runtime.call() from the runtime's own loop would deadlock; await instead")
     return asyncio.run_coroutine_threadsafe(coro, runtime.loop).result(timeout)
+
+
+async def acall(coro: Coroutine[Any, Any, T], timeout: float = CALL_TIMEOUT) -> T:
+    """Await a coroutine on the runtime's loop: directly when already on it (the ASGI server's loop), else
+    through that loop (Django's test client runs async views on a loop of its own)."""
+    runtime = get()
+    if asyncio.get_running_loop() is runtime.loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, timeout), runtime.loop))
 
 
 def close() -> None:

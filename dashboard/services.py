@@ -163,50 +163,111 @@ def refused(actor: Actor, action: str, err: ActionError, *, source: str, **field
     return err
 
 
-def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: str | None = None,
-            params: Any = NO_PARAMS, source: str = "api") -> Any:
-    """Authorise, validate, call ARI and audit one action. Raises ActionError; returns JSON-able data.
+@dataclass
+class _Attempt:
+    """One action on its way: what it is audited with, and the ARI call once it is authorised and valid."""
 
-    `params` is what the caller sent (decoded JSON): anything but an object is refused, and audited."""
-    given = params
+    action: Action
+    audit: dict
+    call: Any = None  # the coroutine: ARI's answer, confirmed (confirm.outcome)
+
+
+def _prepare(actor: Actor, name: str, server: Any, channel_id: str | None, given: Any, source: str) -> _Attempt:
+    """Authorise and validate (all in memory); raises ActionError, with `attempt` on it for the audit."""
     params = dict(given) if isinstance(given, Mapping) else {}
     action = ACTIONS.get(name)
     if action is None:
         raise ActionError(404, f"no such action: {preview(name)}", "unknown_action")
-    rt = runtime.get()
-    entry = None
-    audit_fields = {"actor": actor, "action": name, "params": params, "source": source,
-                    "channel_id": channel_id or ""}
+    attempt = _Attempt(action, {"actor": actor, "action": name, "params": params, "source": source,
+                                "channel_id": channel_id or ""})
     try:
         if not isinstance(given, Mapping):
             raise ActionError(400, f"the parameters must be a JSON object of names and values, not "
                                    f"{preview(given)}", "invalid")
+        rt = runtime.get()
         server = resolve_server(server or params.get("server"), channel_id)
-        audit_fields["server"] = server
+        attempt.audit["server"] = server
+        entry = None
         if action.on_channel:
             entry = rt.replica.registry.get((server, channel_id))
-            audit_fields["channel_name"] = entry.channel.name if entry else ""
+            attempt.audit["channel_name"] = entry.channel.name if entry else ""
         try:
             actor.check(action, entry, own=rt.replica.own_keys(actor.endpoint) if not actor.sees_all else None)
         except Denied as denied:
-            audit.record(outcome=AuditEntry.Outcome.DENIED, status=403, message=str(denied), **audit_fields)
             raise ActionError(403, str(denied), "forbidden") from None
         kwargs = build_kwargs(action, params)
         if name in ("snoop_channel", "snoop_channel_with_id") and "app" not in kwargs:
             kwargs["app"] = rt.servers[server].app
         method = getattr(rt.service, name)
-        coro = method(server, channel_id, **kwargs) if action.on_channel else method(server, **kwargs)
-        try:
-            # Some operations answer 2xx before they happen (or fail): wait for Asterisk's word.
-            result = runtime.call(confirm.outcome(name, rt.replica, server, channel_id, kwargs, coro))
-        except ari_errors.AriError as exc:
-            raise _from_ari(exc, action) from None
-        except confirm.Failed as failed:
-            raise ActionError(failed.status, failed.message, failed.code) from None
+        request = method(server, channel_id, **kwargs) if action.on_channel else method(server, **kwargs)
+        # Some operations answer 2xx before they happen (or fail): wait for Asterisk's word.
+        attempt.call = confirm.outcome(name, rt.replica, server, channel_id, kwargs, request)
     except ActionError as err:
-        if err.status != 403:  # denials were recorded above, with their reason
-            outcome = AuditEntry.Outcome.INVALID if err.status == 400 else AuditEntry.Outcome.FAILED
-            audit.record(outcome=outcome, status=err.status, message=err.message, **audit_fields)
+        err.attempt = attempt
         raise
-    audit.record(outcome=AuditEntry.Outcome.OK, status=200 if result is not None else 204, **audit_fields)
+    return attempt
+
+
+def _failed(action: Action, exc: Exception) -> ActionError:
+    if isinstance(exc, confirm.Failed):
+        return ActionError(exc.status, exc.message, exc.code)
+    return _from_ari(exc, action)
+
+
+def _outcome(err: ActionError) -> str:
+    return {400: AuditEntry.Outcome.INVALID, 403: AuditEntry.Outcome.DENIED}.get(err.status,
+                                                                                AuditEntry.Outcome.FAILED)
+
+
+def _audited(err: ActionError) -> dict | None:
+    """The audit fields of a refused or failed attempt (None: not an action at all)."""
+    attempt = getattr(err, "attempt", None)
+    if attempt is None:
+        return None
+    return {**attempt.audit, "outcome": _outcome(err), "status": err.status, "message": err.message}
+
+
+def _succeeded(attempt: _Attempt, result: Any) -> dict:
+    return {**attempt.audit, "outcome": AuditEntry.Outcome.OK, "status": 200 if result is not None else 204}
+
+
+def perform(actor: Actor, name: str, *, server: str | None = None, channel_id: str | None = None,
+            params: Any = NO_PARAMS, source: str = "api") -> Any:
+    """Authorise, validate, call ARI and audit one action, from sync code (the sweep, commands).
+    Raises ActionError; returns JSON-able data.
+
+    `params` is what the caller sent (decoded JSON): anything but an object is refused, and audited."""
+    try:
+        attempt = _prepare(actor, name, server, channel_id, params, source)
+        try:
+            result = runtime.call(attempt.call)
+        except (ari_errors.AriError, confirm.Failed) as exc:
+            err = _failed(attempt.action, exc)
+            err.attempt = attempt
+            raise err from None
+    except ActionError as err:
+        if (fields := _audited(err)) is not None:
+            audit.record(**fields)
+        raise
+    audit.record(**_succeeded(attempt, result))
+    return to_json(result)
+
+
+async def aperform(actor: Actor, name: str, *, server: str | None = None, channel_id: str | None = None,
+                   params: Any = NO_PARAMS, source: str = "api") -> Any:
+    """perform() on the event loop (the REST actions and the live socket): no thread, no database read; the
+    audit row goes through the batching writer and is committed before this returns."""
+    try:
+        attempt = _prepare(actor, name, server, channel_id, params, source)
+        try:
+            result = await runtime.acall(attempt.call)
+        except (ari_errors.AriError, confirm.Failed) as exc:
+            err = _failed(attempt.action, exc)
+            err.attempt = attempt
+            raise err from None
+    except ActionError as err:
+        if (fields := _audited(err)) is not None:
+            await audit.arecord(**fields)
+        raise
+    await audit.arecord(**_succeeded(attempt, result))
     return to_json(result)

@@ -122,6 +122,8 @@ DEBUG = _bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 DATABASE_URL = _str("DATABASE_URL", "")
+# PostgreSQL connections each process keeps in its pool at most.
+DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 10)
 REDIS_URL = _str("REDIS_URL", "")
 # Keys in Redis start with this, so that several installs (or test runs) can share one Redis.
 REDIS_PREFIX = _str("REDIS_PREFIX", "switchboard")

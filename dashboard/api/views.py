@@ -14,6 +14,7 @@ from ..actions import ACTIONS, Action, Param
 from ..auditlog import AuditApiQuery, filtered_entries
 from ..inputs import MAX_SERVER_NAME, ChoiceField, TextField
 from ..workflows.monitor import MODES
+from .asyncview import AsyncApiView
 
 SERVER_PARAM = OpenApiParameter("server", str, description="Asterisk server name; optional with one server")
 
@@ -48,25 +49,26 @@ def _respond(result) -> Response:
     return Response(status=204) if result is None else Response(result)
 
 
-def _perform(request, action: Action, channel_id: str | None = None) -> Response:
-    return _respond(services.perform(_actor(request), action.name, server=inputs.server_param(request),
-                                     channel_id=channel_id, params=inputs.action_params(request), source="api"))
+async def _perform(request, action: Action, channel_id: str | None = None) -> Response:
+    return _respond(await services.aperform(request.actor, action.name, server=inputs.server_param(request),
+                                            channel_id=channel_id, params=inputs.action_params(request),
+                                            source="api"))
 
 
-class ChannelsRootApi(APIView):
+class ChannelsRootApi(AsyncApiView):
     """GET lists the visible channels; POST originates a new one."""
 
     audit_action = "originate"  # what a POST whose body cannot be read is audited as (api.errors)
 
     @extend_schema(operation_id="channels_list", parameters=[listing.ChannelQuery], responses={200: dict})
-    def get(self, request):
-        return Response(listing.list_channels(_actor(request), inputs.query(listing.ChannelQuery,
-                                                                            request.query_params)))
+    async def get(self, request):
+        return Response(listing.list_channels(request.actor, inputs.query(listing.ChannelQuery,
+                                                                          request.query_params)))
 
     @extend_schema(operation_id="channels_originate", summary="Originate", parameters=[SERVER_PARAM],
                    request=_request_serializer(ACTIONS["originate"]), responses={200: dict})
-    def post(self, request):
-        return _perform(request, ACTIONS["originate"])
+    async def post(self, request):
+        return await _perform(request, ACTIONS["originate"])
 
 
 class ChannelDetailApi(APIView):
@@ -76,8 +78,8 @@ class ChannelDetailApi(APIView):
 
 
 def _channel_action_view(action: Action, path: str = "") -> type[APIView]:
-    def handle(self, request, channel_id: str):
-        return _perform(request, action, channel_id)
+    async def handle(self, request, channel_id: str):
+        return await _perform(request, action, channel_id)
 
     schema = extend_schema(
         operation_id=f"channels_{path or action.name}", summary=action.label, parameters=[SERVER_PARAM]
@@ -86,16 +88,16 @@ def _channel_action_view(action: Action, path: str = "") -> type[APIView]:
         request=None if action.method == "GET" else _request_serializer(action), responses={200: dict, 204: None})
     attrs = {action.method.lower(): schema(handle), "__doc__": f"{action.label} ({action.permission}).",
              "audit_action": action.name}
-    return type(f"Channel{_name(action)}Api", (APIView,), attrs)
+    return type(f"Channel{_name(action)}Api", (AsyncApiView,), attrs)
 
 
 def _create_view(action: Action) -> type[APIView]:
-    def post(self, request):
-        return _perform(request, action)
+    async def post(self, request):
+        return await _perform(request, action)
 
     schema = extend_schema(operation_id=f"channels_{action.name}", summary=action.label, parameters=[SERVER_PARAM],
                            request=_request_serializer(action), responses={200: dict})
-    return type(f"Channel{_name(action)}Api", (APIView,), {"post": schema(post), "audit_action": action.name,
+    return type(f"Channel{_name(action)}Api", (AsyncApiView,), {"post": schema(post), "audit_action": action.name,
                                                            "__doc__": f"{action.label} ({action.permission})."})
 
 

@@ -104,7 +104,9 @@ def pbx(simulator, dashboard_runtime):
 
 
 @pytest.fixture
-def users(db):
+def users(django_db_serialized_rollback, transactional_db):
+    """The demo roles' users, committed: the REST actions audit through the process's batching writer, whose
+    thread has a connection of its own (it would wait on a test's open transaction)."""
     from django.contrib.auth import get_user_model
 
     made = {}
