@@ -10,12 +10,13 @@ and every dashboard action must have left exactly one audit entry.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from typing import Any, Awaitable, Callable
 
 import httpx
 
-from .common import APP, Dashboard, Simulator, log, summary_ms
+from .common import APP, Dashboard, Simulator, cpu_seconds, log, summary_ms
 
 TARGET_ADDED_MS_P50 = 3.0
 TARGET_RATE = 300
@@ -97,6 +98,32 @@ async def _sustained(op: Op, seconds: float, in_flight: int, start: int) -> dict
             "per_second": round((done - errors) / elapsed), "latency_ms": summary_ms(samples)}
 
 
+def _machine_busy_seconds() -> float:
+    """CPU time every core of the machine spent busy (not idle or waiting on I/O), from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class _CpuShare:
+    """Cores used by each party while a sustained run lasts: whether the machine, not the dashboard, is full."""
+
+    def __init__(self, sim: Simulator, dashboard: Dashboard):
+        self._readers = {"dashboard": dashboard.cpu_seconds, "simulator": lambda: cpu_seconds(sim.pid),
+                         "load client": lambda: sum(os.times()[:2]), "machine": _machine_busy_seconds}
+
+    def __enter__(self) -> dict[str, float]:
+        self._wall = time.perf_counter()
+        self._start = {name: read() for name, read in self._readers.items()}
+        self.cores: dict[str, float] = {}
+        return self.cores
+
+    def __exit__(self, *exc) -> None:
+        wall = time.perf_counter() - self._wall
+        for name, read in self._readers.items():
+            self.cores[name] = round((read() - self._start[name]) / wall, 2)
+
+
 def audit_count(dashboard: Dashboard, channel_id: str) -> int:
     """Audit entries (outcome ok) of hold/unhold on the channel, read from the dashboard's database."""
     query = ("SELECT count(*) FROM dashboard_auditentry WHERE channel_id = %s AND outcome = 'ok' "
@@ -135,7 +162,9 @@ async def _measure(sim: Simulator, dashboard: Dashboard, channel_id: str, *, req
                 errors[name] += failed
         sustained = {}
         for name, op in contenders.items():
-            sustained[name] = await _sustained(op, seconds, in_flight, 0)
+            with _CpuShare(sim, dashboard) as cores:
+                sustained[name] = await _sustained(op, seconds, in_flight, 0)
+            sustained[name]["cores"] = cores
             # An odd count leaves the channel held: take it off hold before the next contender.
             if sustained[name]["requests"] % 2:
                 await op(1)
@@ -158,6 +187,8 @@ def run(sim: Simulator, dashboard: Dashboard, *, requests: int = 300, rounds: in
         + (sustained["requests"] % 2)
     sim.ari("DELETE", f"/channels/{channel_id}")
     added = round(dash["p50"] - direct["p50"], 2)
+    cores = sustained["cores"]
+    cpu_ms_per_action = round(1000 * cores["dashboard"] / max(1, sustained["per_second"]), 2)
     return {
         "config": dashboard.describe(),
         "what": "POST /api/v1/channels/{id}/hold|unhold as supervisor (session cookie + CSRF) vs POST|DELETE "
@@ -167,6 +198,7 @@ def run(sim: Simulator, dashboard: Dashboard, *, requests: int = 300, rounds: in
         "added_ms_p99": round(dash["p99"] - direct["p99"], 2),
         "ratio_p50": round(dash["p50"] / direct["p50"], 2),
         "sustained_ratio": round(figures["sustained"]["direct"]["per_second"] / max(1, sustained["per_second"]), 2),
+        "dashboard_cpu_ms_per_action": cpu_ms_per_action,
         "audit_entries": audited,
         "audit_entries_expected": dash_ok,
         "targets": {

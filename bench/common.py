@@ -362,6 +362,7 @@ class Dashboard:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         self._log.close()
+        self._keep_log_if_troubled()
         if self._pg_name:
             import psycopg
 
@@ -377,6 +378,17 @@ class Dashboard:
             except Exception:  # noqa: BLE001 - leftovers expire on their own
                 pass
         shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+    def _keep_log_if_troubled(self) -> None:
+        """A server log that holds an error outlives the run (var/bench-logs/): the figures alone say too little."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        if "Traceback" not in text and "ERROR" not in text:
+            return
+        keep = ROOT / "var" / "bench-logs" / f"{time.strftime('%Y%m%d-%H%M%S')}-{self.shape}-{self.port}.log"
+        keep.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.log_path, keep)
+        log(f"the dashboard logged errors: kept {keep}")
 
 
 def _postgres_answers() -> bool:

@@ -68,7 +68,6 @@ def compare_e2e(sides: dict[str, tuple[Simulator, Dashboard]], *, clients: int, 
 
 def compare_actions(sides: dict[str, tuple[Simulator, Dashboard]], *, rounds: int, requests: int) -> dict[str, Any]:
     import asyncio
-    import time
 
     import httpx
 

@@ -111,7 +111,7 @@ def run_cell(sim: Simulator, dashboard: Dashboard, swarms: list[Worker], browser
     clients_cpu = sum(cpu_seconds(w.pid) for w in swarms) - clients_before
     status = sim.control("GET", "/_sim/bench/events")
     latencies: list[float] = []
-    received = wire = payload = 0
+    received = 0
     errors: list[str] = []
     for worker in swarms:
         report = worker.ask({"cmd": "report"})

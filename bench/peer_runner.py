@@ -134,6 +134,7 @@ async def actions(args: argparse.Namespace) -> dict[str, Any]:
         async def op(n: int) -> None:
             await (client.channels.hold(channelId=channel) if n % 2 == 0 else client.channels.unhold(channelId=channel))
     elif lib == "ari-client":
+        import websockets.exceptions  # noqa: F401 - as a real connection would have loaded it (its loop names it)
         from ari_client import AriClient as PeerClient
 
         host, port = args.url.split("//", 1)[1].split(":")
@@ -293,14 +294,12 @@ async def ingest(args: argparse.Namespace) -> dict[str, Any]:
         await http_client.close()
         return _ingest_result(lib, len(messages) * args.passes, result["cpu"], registry)
     elif lib == "ari-client":
-        import websockets.exceptions  # as a real connection would have loaded it (its loop names it)
         from ari_client import AriClient as PeerClient
         from ari_client.controller import AriClientController
 
         logging.getLogger("ari_client").setLevel(logging.WARNING)
         client = PeerClient(host="127.0.0.1", port=9, ari_user=USER, ari_password=PASSWORD)
         client.controller = AriClientController(None, APP)  # handlers get their action methods, as when connected
-        pending: set = set()
 
         for event_type, names in fields.items():
             kind = KINDS[names[0]] if names else "event"

@@ -55,6 +55,13 @@ def _actions(a: dict, title: str) -> list[str]:
     if kinds:
         out.append(f"Errors in the sustained run: {', '.join(f'{k} x{v}' for k, v in kinds.items())}.")
         out.append("")
+    cores = sus["dashboard"].get("cores")
+    if cores:
+        out.append(f"While the dashboard row was sustained, cores busy: dashboard {cores['dashboard']} "
+                   f"({_fmt(a['dashboard_cpu_ms_per_action'])} ms of CPU an action), simulator {cores['simulator']}, "
+                   f"load client {cores['load client']}, the whole machine {cores['machine']} (Redis and PostgreSQL "
+                   f"included).")
+        out.append("")
     out.append(f"Added by the dashboard: **{_fmt(a['added_ms_p50'])} ms at p50** ({_fmt(a['added_ms_p99'])} ms at "
                f"p99), {a['ratio_p50']}x the direct call; audit entries written {a['audit_entries']} of "
                f"{a['audit_entries_expected']} successful actions.")
@@ -209,6 +216,12 @@ def markdown(results: dict) -> str:
             continue
         section = section.get("actions", section) if key == "production" else section
         out += _actions(section, title)
+    single, production = results.get("actions", {}), results.get("production", {}).get("actions", {})
+    if "sustained" in single and "sustained" in production:
+        rate, base = production["sustained"]["dashboard"]["per_second"], single["sustained"]["dashboard"]["per_second"]
+        ratio = round(rate / max(1, base), 2)
+        out += [f"Production shape against one process, sustained: {_fmt(rate)}/s against {_fmt(base)}/s, "
+                f"**{ratio}x**. Target ≥ 1.6x: {_met({'met': ratio >= 1.6})}.", ""]
     out.append("## 2. Event to browser")
     out.append("")
     if "e2e" in results:
@@ -246,6 +259,12 @@ def markdown(results: dict) -> str:
                 out += _actions(section, f"Actions, dashboard from {key.split(' ', 1)[1]}")
             elif base == "e2e":
                 out += _e2e(section, f"Event to browser, dashboard from {key.split(' ', 1)[1]}")
+            elif base == "production":
+                rev = key.split(" ", 1)[1]
+                if "actions" in section:
+                    out += _actions(section["actions"], f"Actions, production shape, dashboard from {rev}")
+                if "e2e" in section:
+                    out += _e2e(section["e2e"], f"Event to browser, production shape, dashboard from {rev}")
             elif base == "scale":
                 out += _scale(section, f"Scale, dashboard from {key.split(' ', 1)[1]}")
     if "profile" in results and "self" in results["profile"]:

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import import_module
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.middleware import BaseMiddleware
@@ -39,6 +39,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 from django.http import HttpRequest
 
 from .access import Actor
+from .live import broadcast
 
 log = logging.getLogger(__name__)
 
@@ -207,8 +208,9 @@ async def request_user(credential: Credential):
     if hit is not None:
         return hit
     mark = signins.mark()
-    # asgiref's, not channels' database_sync_to_async: within a request, Django closes the connection at its end.
-    found = await sync_to_async(signed_in)(credential)
+    # Channels' database_sync_to_async gives the connection back to the pool at once: kept until the request
+    # ended, it was held while the request waited for the audit writer, which may need one (a pool run dry).
+    found = await database_sync_to_async(signed_in)(credential)
     if found is None:
         return None
     user, facts, expiry = found
@@ -351,17 +353,12 @@ async def _run() -> None:
 
 
 async def _listen(layer, channel: str) -> None:
-    while True:
-        try:
-            message = await layer.receive(channel)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - Redis hiccup: the periodic re-check covers what is missed
-            log.exception("the auth broadcast failed; retrying")
-            await asyncio.sleep(1)
-            continue
+    async def handle(message: dict) -> None:
         if message.get("origin") != ORIGIN:
             _apply(message)
+
+    # A missed message is made up for by the periodic re-check.
+    await broadcast.listen(layer, channel, handle, what="the auth broadcast")
 
 
 async def _recheck_loop(layer, channel: str | None) -> None:

@@ -1,7 +1,6 @@
 """Reading channels: the live list with filters, sorting and paging, and one channel's details."""
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings

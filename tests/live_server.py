@@ -62,18 +62,19 @@ class LiveDashboard:
                                                stderr=subprocess.STDOUT))
         self._serve(self.port, workers)
 
-    def _serve(self, port: int, workers: int = 1) -> None:
+    def _serve(self, port: int, workers: int = 1, env: dict | None = None) -> None:
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
              "--port", str(port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers),
              "--ws-per-message-deflate", "false"],  # as the README runs it
-            env=self.env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
+            env={**self.env, **(env or {})}, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
         self._wait_ready(f"http://127.0.0.1:{port}")
 
-    def another_worker(self) -> str:
-        """Start one more web process on the same database and channel layer; returns its URL."""
+    def another_worker(self, **env: str) -> str:
+        """Start one more web process on the same database and channel layer (settings overridden by `env`);
+        returns its URL."""
         port = free_port()
-        self._serve(port)
+        self._serve(port, env=env)
         return f"http://127.0.0.1:{port}"
 
     def _wait_ready(self, url: str, timeout: float = 30) -> None:

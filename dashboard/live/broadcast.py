@@ -1,7 +1,12 @@
 """Group names and message types of the live pipeline: the only module that sends on the channel layer."""
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # Every dashboard process's replica listens on this group for diffs from the runner.
 LIVE_GROUP = "switchboard.live"
@@ -69,3 +74,29 @@ async def send_reply(layer, reply_to: str, *, request_id: str, result: dict | No
     else:
         message["result"] = result
     await layer.send(reply_to, message)
+
+
+async def listen(layer, channel: str, handle: Callable[[dict], Awaitable[None]], *, what: str,
+                 repair: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Receive on `channel` until cancelled; every listener of the channel layer runs this loop.
+
+    Neither a failing receive (Redis restarting: wait a second) nor a message its handler chokes on may
+    end a listener; `repair` (a replica's fresh snapshot) then makes up for whatever was missed.
+    """
+    while True:
+        try:
+            message = await layer.receive(channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("%s: the channel layer failed; retrying", what)
+            await asyncio.sleep(1)
+            if repair is not None:
+                await repair()
+            continue
+        try:
+            await handle(message)
+        except Exception:  # noqa: BLE001
+            log.exception("%s failed on a %r message", what, message.get("type"))
+            if repair is not None:
+                await repair()

@@ -73,7 +73,9 @@ class Replica:
     async def start(self) -> None:
         self._channel = await self.layer.new_channel("switchboard.replica.")
         await self.layer.group_add(broadcast.LIVE_GROUP, self._channel)
-        self._tasks = [asyncio.create_task(self._receive_loop(), name="live-replica"),
+        diffs = broadcast.listen(self.layer, self._channel, self._handle, what="live replica",
+                                 repair=self._request_snapshot)
+        self._tasks = [asyncio.create_task(diffs, name="live-replica"),
                        asyncio.create_task(self._restuck_loop(), name="live-restuck")]
         await self._request_snapshot()
 
@@ -88,23 +90,6 @@ class Replica:
         self._snapshot = {"request_id": uuid.uuid4().hex, "entries": []}
         self._buffer = []
         await broadcast.request_snapshot(self.layer, reply_to=self._channel, request_id=self._snapshot["request_id"])
-
-    async def _receive_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self._channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - Redis hiccup: wait, then start over from a snapshot
-                log.exception("the channel layer failed; retrying")
-                await asyncio.sleep(1)
-                await self._request_snapshot()
-                continue
-            try:
-                await self._handle(message)
-            except Exception:  # noqa: BLE001 - keep the replica alive; a resync repairs it
-                log.exception("replica failed on %s; asking for a fresh snapshot", message.get("type"))
-                await self._request_snapshot()
 
     async def _handle(self, message: dict) -> None:
         kind = message["type"]

@@ -104,8 +104,9 @@ class Runner:
         await asyncio.gather(*(stream.wait_for(LIVE, UNREACHABLE, timeout=FIRST_SYNC_S) for stream in self.streams),
                              return_exceptions=True)
         self.rtp = RtpSampler(self.registry, self.clients, self.streams)  # stuck rule "rtp_silent"
+        requests = broadcast.listen(self.layer, broadcast.RUNNER_CHANNEL, self._handle, what="runner")
         self._tasks = [asyncio.create_task(self._flush_loop(), name="live-flush"),
-                       asyncio.create_task(self._request_loop(), name="live-requests"),
+                       asyncio.create_task(requests, name="live-requests"),
                        asyncio.create_task(self.rtp.run(), name="live-rtp"),
                        asyncio.create_task(self.reconciler.run(), name="live-reconcile")]
         await broadcast.announce_runner(self.layer, runner=self.id, seq=self.seq)
@@ -164,21 +165,6 @@ class Runner:
                            "remove": [i for i, s in sessions.items() if s is None]} if sessions else None
         await broadcast.publish_diff(self.layer, runner=self.id, seq=self.seq, upsert=upsert, patch=patch,
                                      remove=remove, events=events, servers=servers, sessions=session_changes)
-
-    async def _request_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(broadcast.RUNNER_CHANNEL)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - Redis hiccup: wait and listen again
-                log.exception("the channel layer failed; retrying")
-                await asyncio.sleep(1)
-                continue
-            try:
-                await self._handle(message)
-            except Exception:  # noqa: BLE001 - one bad request must not stop the runner
-                log.exception("runner request failed: %s", message.get("type"))
 
     async def _handle(self, message: dict) -> None:
         kind = message.get("type")

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from ari_bridge import AriClient, AriError, ChannelRegistry
 
+from ..live import broadcast as live_broadcast
 from . import broadcast
 from .board import ENDPOINT_EVENTS, EndpointBoard
 from .history import CallHistory
@@ -93,7 +94,8 @@ class WallboardFeed:
         await broadcast.announce(self.layer, seq=self.seq)
         self._tasks = [asyncio.create_task(self._flush_loop(), name="wallboard-flush"),
                        asyncio.create_task(self._tick_loop(), name="wallboard-history"),
-                       asyncio.create_task(self._request_loop(), name="wallboard-requests")]
+                       asyncio.create_task(live_broadcast.listen(self.layer, broadcast.RUNNER_CHANNEL, self._answer,
+                                                                 what="wallboard feed"), name="wallboard-requests")]
 
     async def stop(self) -> None:
         tasks = self._tasks + list(self._loaders.values())
@@ -132,23 +134,11 @@ class WallboardFeed:
         await broadcast.publish_diff(self.layer, seq=self.seq, upsert=[t.to_dict() for t in changed],
                                      remove=[f"{s}:{e}" for s, e in removed], point=point, servers=servers)
 
-    async def _request_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(broadcast.RUNNER_CHANNEL)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - Redis hiccup: wait and listen again
-                log.exception("the channel layer failed; retrying")
-                await asyncio.sleep(1)
-                continue
-            if message.get("type") != broadcast.SNAPSHOT_REQUEST:
-                continue
-            try:
-                await self.flush()  # so that the snapshot's seq covers everything in it
-                await broadcast.send_snapshot(
-                    self.layer, message["reply_to"], request_id=message["request_id"], seq=self.seq,
-                    tiles=[t.to_dict() for t in self.board.tiles()], history=self.history.points(),
-                    bucket_seconds=self.history.bucket_seconds, servers=self._servers())
-            except Exception:  # noqa: BLE001 - one bad request must not stop the feed
-                log.exception("answering a wallboard snapshot request failed")
+    async def _answer(self, message: dict) -> None:
+        if message.get("type") != broadcast.SNAPSHOT_REQUEST:
+            return
+        await self.flush()  # so that the snapshot's seq covers everything in it
+        await broadcast.send_snapshot(
+            self.layer, message["reply_to"], request_id=message["request_id"], seq=self.seq,
+            tiles=[t.to_dict() for t in self.board.tiles()], history=self.history.points(),
+            bucket_seconds=self.history.bucket_seconds, servers=self._servers())

@@ -12,6 +12,7 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from ..live import broadcast as live_broadcast
 from . import broadcast
 from .history import BUCKET_SECONDS, BUCKETS
 
@@ -50,7 +51,9 @@ class WallboardReplica:
         # for the live replica's reads to time out (seconds) before it got a diff.
         self._channel = await self.layer.new_channel(LIVE_REPLICA_PREFIX)
         await self.layer.group_add(broadcast.GROUP, self._channel)
-        self._task = asyncio.create_task(self._receive_loop(), name="wallboard-replica")
+        self._task = asyncio.create_task(live_broadcast.listen(
+            self.layer, self._channel, self._handle, what="wallboard replica", repair=self._request_snapshot),
+            name="wallboard-replica")
         await self._request_snapshot()
 
     async def stop(self) -> None:
@@ -71,23 +74,6 @@ class WallboardReplica:
         self._request_id = uuid.uuid4().hex
         self._buffer = []
         await broadcast.request_snapshot(self.layer, reply_to=self._channel, request_id=self._request_id)
-
-    async def _receive_loop(self) -> None:
-        while True:
-            try:
-                message = await self.layer.receive(self._channel)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - Redis hiccup: wait, then start over from a snapshot
-                log.exception("the channel layer failed; retrying")
-                await asyncio.sleep(1)
-                await self._request_snapshot()
-                continue
-            try:
-                await self._handle(message)
-            except Exception:  # noqa: BLE001 - keep the replica alive; a snapshot repairs it
-                log.exception("wallboard replica failed on %s; asking for a snapshot", message.get("type"))
-                await self._request_snapshot()
 
     async def _handle(self, message: dict) -> None:
         kind = message.get("type")

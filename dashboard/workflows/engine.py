@@ -7,12 +7,12 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from ari_bridge import AriClient, AriServerConfig, ChannelRegistry
 from ari_bridge.events import Event, StasisStart
 
-from .flow import FLOW_ARGS, Flow, event_channel_ids
+from .flow import Flow, event_channel_ids
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Workflows:
 
 async def _audit(flow: Flow, fields: dict) -> None:
     try:
-        await sync_to_async(_write_audit, thread_sensitive=False)(flow, fields)
+        await database_sync_to_async(_write_audit, thread_sensitive=False)(flow, fields)
     except Exception:  # noqa: BLE001 - a failed audit write must not break the call
         log.exception("audit write failed for %s", flow.kind)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 
 from ari_bridge import AriClient, AriError, Channel, ChannelNotFound, NotFound
 from ari_bridge.events import ChannelDestroyed, ChannelHangupRequest, Event, StasisEnd
@@ -175,8 +175,9 @@ class Flow:
         since this flow started, from the audit log (shared by every dashboard process)."""
         deadline = time.monotonic() + ATTRIBUTION_SECONDS
         while True:
-            found = await sync_to_async(_last_request, thread_sensitive=False)(self.server, channel_id,
-                                                                             self.started_at)
+            # Off the loop in any thread; the connection goes back to the pool at once (nothing ends this thread).
+            found = await database_sync_to_async(_last_request, thread_sensitive=False)(
+                self.server, channel_id, self.started_at)
             if found is not None or time.monotonic() >= deadline:
                 return found
             await asyncio.sleep(0.1)

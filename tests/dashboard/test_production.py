@@ -3,7 +3,6 @@ layer, one `ari_listen` feeding two separate web processes."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 
@@ -96,6 +95,34 @@ def test_a_failed_move_is_reported_by_a_worker_that_only_sees_the_listener(produ
     audit = dashboard.login("admin").get("/api/v1/audit", params={"action": "move"}).json()["results"]
     assert [(e["outcome"], e["status"]) for e in audit if e["channel_id"] == channel_id] == [("failed", 422)]
     ari.delete(f"/channels/{channel_id}")
+
+
+async def test_a_fresh_worker_answers_a_burst_of_actions_with_a_small_pool(production, simulator):
+    """A worker's first actions often come together: its sign-in cache is cold and its audit writer has no
+    connection yet. Each sign-in lookup used to keep its pooled connection until the request ended, while
+    the request waited for the audit writer, which needed a connection: the pool ran dry, every action
+    hung (PoolTimeout after 10 s, four times)."""
+    dashboard, _ = production
+    fresh = dashboard.another_worker(DATABASE_POOL_SIZE="3")
+    ari = httpx.Client(base_url=simulator.ari_url, auth=(simulator.username, simulator.password))
+    simulator.control("POST", "/_sim/phones/PJSIP/alice", json={"answer_after": 0.05})
+    channel_id = ari.post("/channels", params={"endpoint": "PJSIP/alice", "app": APP}).json()["id"]
+    try:
+        supervisor = dashboard.login("supervisor", url=fresh)
+        deadline = time.monotonic() + 10
+        while supervisor.get(f"/api/v1/channels/{channel_id}").json().get("state") != "Up":
+            assert time.monotonic() < deadline, "the call never reached the fresh worker"
+            time.sleep(0.1)
+        async with httpx.AsyncClient(base_url=fresh, cookies=dict(supervisor.cookies), timeout=30,
+                                     headers={"X-CSRFToken": supervisor.cookies["csrftoken"]}) as http:
+            started = time.monotonic()
+            answers = await asyncio.gather(*(http.post(f"/api/v1/channels/{channel_id}/{('hold', 'unhold')[n % 2]}")
+                                             for n in range(12)))
+            took = time.monotonic() - started
+        assert [a.status_code for a in answers] == [204] * 12, [a.text for a in answers]
+        assert took < 5, f"12 actions took {took:.1f} s"
+    finally:
+        ari.delete(f"/channels/{channel_id}")
 
 
 def test_the_database_really_is_postgresql(production):
