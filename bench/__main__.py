@@ -7,7 +7,7 @@
                                                  # side by side in the same run (before/after figures)
 
 Rows that need the dashboard run it as production would: uvicorn, the simulator in its own
-process, real logins; `production` repeats the big rows with uvicorn --workers 2 + Redis +
+process, real logins; `production` repeats the big rows with switchboard.serve --workers 2 + Redis +
 manage.py ari_listen (+ PostgreSQL when it answers); `takeover` kills the listener that holds the
 lease beside a standby one and times the failover.
 """

@@ -199,7 +199,7 @@ class Dashboard:
     """The dashboard as it runs in production, in one of two shapes:
 
     - ``single``: one uvicorn process, in-memory channel layer, ARI listener embedded, SQLite;
-    - ``production``: ``uvicorn --workers N`` + Redis channel layer + one ``manage.py ari_listen``,
+    - ``production``: ``switchboard.serve --workers N`` + Redis channel layer + one ``manage.py ari_listen``,
       PostgreSQL when it answers on 127.0.0.1:5432 (SQLite otherwise).
 
     ``root`` runs another checkout (a git worktree of an older commit, for before/after figures).
@@ -258,21 +258,27 @@ class Dashboard:
         if shape == "production":
             self.listener = subprocess.Popen([*manage, "ari_listen"], env=env, cwd=self.root, stdout=self._log,
                                              stderr=subprocess.STDOUT)
+        # Several workers as the README runs them: switchboard.serve (a socket per worker), where the
+        # checkout has it; older checkouts ran uvicorn's own --workers.
+        self.server = ("switchboard.serve" if self.workers > 1 and (self.root / "switchboard/serve.py").exists()
+                       else "uvicorn")
+        server = (["switchboard.serve"] if self.server == "switchboard.serve"
+                  else ["uvicorn", "switchboard.asgi:application", "--lifespan", "on"])
         self.web = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "on", "--log-level", "warning", "--no-access-log",
-             "--workers", str(self.workers), *([] if deflate else ["--ws-per-message-deflate", "false"])],
+            [sys.executable, "-m", *server, "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning", "--no-access-log", "--workers", str(self.workers),
+             "--ws-per-message-deflate", "true" if deflate else "false"],
             env=env, cwd=self.root, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
     def describe(self) -> str:
         if self.shape == "single":
             return "1 uvicorn process, in-memory channel layer, embedded ARI listener, SQLite"
-        return (f"uvicorn --workers {self.workers} + Redis channel layer + manage.py ari_listen, "
+        return (f"{self.server} --workers {self.workers} + Redis channel layer + manage.py ari_listen, "
                 f"{'PostgreSQL' if self.database == 'postgresql' else 'SQLite'}")
 
     def pids(self) -> list[int]:
-        """Every process of the dashboard (uvicorn's workers, not its supervisor, when there are workers)."""
+        """Every process of the dashboard (the workers, not their supervisor, when there are several)."""
         pids = [self.web.pid] if self.workers == 1 else children(self.web.pid)
         if self.listener is not None:
             pids.append(self.listener.pid)

@@ -63,10 +63,12 @@ class LiveDashboard:
         self._serve(self.port, workers)
 
     def _serve(self, port: int, workers: int = 1, env: dict | None = None) -> None:
+        # As the README runs it: uvicorn for one process, switchboard.serve for several.
+        server = (["uvicorn", "switchboard.asgi:application", "--lifespan", "on"] if workers == 1
+                  else ["switchboard.serve", "--workers", str(workers)])
         self.procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--lifespan", "on", "--log-level", "warning", "--workers", str(workers),
-             "--ws-per-message-deflate", "false"],  # as the README runs it
+            [sys.executable, "-m", *server, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+             "--ws-per-message-deflate", "false"],
             env={**self.env, **(env or {})}, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT))
         self._wait_ready(f"http://127.0.0.1:{port}")
 
