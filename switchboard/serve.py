@@ -1,9 +1,9 @@
 """`python -m switchboard.serve`: the dashboard on uvicorn's workers, each with a listening socket of its own.
 
 `uvicorn --workers N` gives every worker the same listening socket, and a worker's event loop accepts every
-connection waiting when it wakes. So a burst of connections (the pages of a call centre reconnecting after
-a restart, a proxy opening its keep-alive pool) lands on whichever worker woke first: under the benchmark's
-16 connections, py-spy found 811 of 831 samples in one of two workers while the other idled. Here the
+connection waiting when it wakes. So a burst of connections that arrives while one worker is busy (the
+pages of a call centre reconnecting after a restart, a proxy opening its keep-alive pool) is all taken by
+the other, and those connections stay with it: 128 to 0 in tests/dashboard/test_serve.py. Here the
 parent opens one SO_REUSEPORT socket per worker on the same port, and the kernel spreads new connections
 over them. The parent keeps the sockets open, so a worker that dies is replaced on its own socket and the
 connections queued there wait for the replacement instead of being refused.
