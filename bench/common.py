@@ -264,6 +264,8 @@ class Dashboard:
                        else "uvicorn")
         server = (["switchboard.serve"] if self.server == "switchboard.serve"
                   else ["uvicorn", "switchboard.asgi:application", "--lifespan", "on"])
+        if self.server == "uvicorn" and (self.root / "switchboard/wsprotocol.py").exists():
+            server += ["--ws", "switchboard.wsprotocol:WebSocketProtocol"]
         self.web = subprocess.Popen(
             [sys.executable, "-m", *server, "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "warning", "--no-access-log", "--workers", str(self.workers),

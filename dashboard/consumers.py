@@ -14,7 +14,7 @@ from django.conf import settings
 from ari_bridge import preview
 from ari_bridge.validation import MAX_ID_LENGTH
 
-from . import authstate, runtime, services
+from . import authstate, backlog, runtime, services
 from .access import Actor
 from .actions import ACTIONS
 from .inputs import MAX_SERVER_NAME
@@ -22,8 +22,6 @@ from .sessions import visible_sessions
 
 log = logging.getLogger(__name__)
 
-# A page that falls this many batches behind gets a fresh snapshot instead of the backlog.
-MAX_BACKLOG = 50
 # Large snapshots go in parts so that the browser never parses one huge frame.
 SNAPSHOT_PART = 1000
 # What a page sends is small (an action and its parameters): larger messages are refused unread.
@@ -102,7 +100,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- from the replica (same event loop) ---------------------------------------------------
 
     def push(self, batch) -> None:
-        self.pending.append(batch)
+        self.pending = backlog.add(self.pending, batch)
         self.wake.set()
 
     async def _send_channels(self, message: str) -> None:
@@ -147,7 +145,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         servers = next((b.servers for b in reversed(batches) if b.servers is not None), None)
         if servers is not None:
             await self.send(_dumps({"type": "connection", "servers": servers}))
-        if len(batches) > MAX_BACKLOG or any(b.resync for b in batches):
+        if any(b.resync for b in batches):
             await self._send_snapshot()
             await self._send_sessions()
         else:

@@ -132,6 +132,8 @@ DATA_DIR = _str("SWITCHBOARD_DATA_DIR", "")
 # layer), or "external" (`manage.py ari_listen`, shared through Redis).
 ARI_LISTENER = _str("ARI_LISTENER", "external" if REDIS_URL else "embedded")
 LIVE_FLUSH_MS = _int("LIVE_FLUSH_MS", 100)
+# A WebSocket whose page takes none of what is written to it for this long (twice at most) is cut off.
+WEBSOCKET_STALL_SECONDS = _seconds("WEBSOCKET_STALL_SECONDS", 20)
 # How often the listener checks its live state against GET /channels (0: only on reconnects).
 LIVE_RECONCILE_SECONDS = _int("LIVE_RECONCILE_SECONDS", 30)
 # Dialplan context where click-to-call sends the destination number: the one the phones dial from

@@ -9,6 +9,7 @@ import sys
 import time
 
 from dashboard.demo import DEMO_USERS
+from switchboard import wsprotocol
 
 SIM_HOST, SIM_PORT = "127.0.0.1", int(os.environ.get("SWITCHBOARD_SIM_PORT", "8088"))
 WEB_HOST, WEB_PORT = os.environ.get("SWITCHBOARD_HOST", "127.0.0.1"), int(os.environ.get("SWITCHBOARD_PORT", "8000"))
@@ -92,7 +93,7 @@ def main() -> None:
         web = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "switchboard.asgi:application", "--host", WEB_HOST,
              "--port", str(WEB_PORT), "--lifespan", "on", "--log-level", "warning",
-             "--ws-per-message-deflate", "false"],
+             "--ws", wsprotocol.PATH, "--ws-per-message-deflate", "false"],
             env=env, start_new_session=True,
         )
         procs.append(web)

@@ -21,7 +21,7 @@ import uvicorn
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
-from switchboard import env
+from switchboard import env, wsprotocol
 
 APP = "switchboard.asgi:application"
 logger = logging.getLogger("uvicorn.error")
@@ -134,7 +134,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     config = uvicorn.Config(
-        APP, host=args.host, port=args.port, workers=args.workers, lifespan="on",
+        APP, host=args.host, port=args.port, workers=args.workers, lifespan="on", ws=wsprotocol.PATH,
         ws_per_message_deflate=args.ws_per_message_deflate, forwarded_allow_ips=args.forwarded_allow_ips,
         log_level=args.log_level, access_log=args.access_log, ssl_keyfile=args.ssl_keyfile,
         ssl_certfile=args.ssl_certfile, timeout_graceful_shutdown=args.timeout_graceful_shutdown,

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from switchboard import wsprotocol
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,8 +66,8 @@ class LiveDashboard:
 
     def _serve(self, port: int, workers: int = 1, env: dict | None = None) -> None:
         # As the README runs it: uvicorn for one process, switchboard.serve for several.
-        server = (["uvicorn", "switchboard.asgi:application", "--lifespan", "on"] if workers == 1
-                  else ["switchboard.serve", "--workers", str(workers)])
+        server = (["uvicorn", "switchboard.asgi:application", "--lifespan", "on", "--ws", wsprotocol.PATH]
+                  if workers == 1 else ["switchboard.serve", "--workers", str(workers)])
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", *server, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
              "--ws-per-message-deflate", "false"],

@@ -15,7 +15,7 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .. import runtime
+from .. import backlog, runtime
 from ..access import Actor
 from . import people as people_mod
 from .access import may_view, refusal
@@ -24,8 +24,6 @@ from .tiles import board, present_many
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 5.0
-# A page that falls this far behind gets the whole board instead of the backlog.
-MAX_BACKLOG = 50
 # How often a page's people (names, groups) are read again: a profile edited shows without a reload.
 PEOPLE_REFRESH_S = people_mod.TTL
 
@@ -80,7 +78,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     # -- from the replica (same event loop) ---------------------------------------------------
 
     def push(self, batch) -> None:
-        self.pending.append(batch)
+        self.pending = backlog.add(self.pending, batch)
         self.wake.set()
 
     async def _send_board(self) -> None:
@@ -106,7 +104,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         servers = next((b.servers for b in reversed(batches) if b.servers is not None), None)
         if servers is not None:
             await self.send(_dumps({"type": "connection", "servers": servers}))
-        if people != self.people or len(batches) > MAX_BACKLOG or any(b.resync for b in batches):
+        if people != self.people or any(b.resync for b in batches):
             self.people = people
             await self._send_board()
             return
