@@ -44,7 +44,15 @@ from .live import broadcast
 log = logging.getLogger(__name__)
 
 SIGNED_OUT = 4401  # the page goes to the login page
+FORBIDDEN = 4403  # the role may not open this socket
 ROLE_CHANGED = 4409  # the page reloads
+
+
+async def refuse(consumer, code: int) -> None:
+    """Refuse a socket with a close code the page understands. Accepted first: a close before the
+    handshake is an HTTP 403, which a browser only sees as a lost connection (and retries)."""
+    await consumer.accept()
+    await consumer.close(code=code)
 
 GROUP = "switchboard.auth"
 ENDED = "auth.ended"  # {"credential": digest}: close its sockets

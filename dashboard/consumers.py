@@ -44,7 +44,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         user = self.scope.get("user")
         credential = authstate.credential_of(self.scope)
         if user is None or not user.is_authenticated or credential is None:
-            await self.close(code=authstate.SIGNED_OUT)
+            await authstate.refuse(self, authstate.SIGNED_OUT)
             return
         # What the socket's sign-in allows, and the sign-in itself: authstate ends the socket when either changes.
         self.credential = credential

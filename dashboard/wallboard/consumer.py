@@ -15,7 +15,7 @@ import orjson
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .. import backlog, runtime
+from .. import authstate, backlog, runtime
 from ..access import Actor
 from . import people as people_mod
 from .access import may_view, refusal
@@ -46,10 +46,10 @@ class WallboardConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await authstate.refuse(self, authstate.SIGNED_OUT)
             return
         if not await database_sync_to_async(_admit)(Actor(user)):
-            await self.close(code=4403)
+            await authstate.refuse(self, authstate.FORBIDDEN)
             return
         rt = await runtime.startup()
         self.replica = rt.wallboard

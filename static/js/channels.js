@@ -208,10 +208,9 @@ live.on("diff", (msg) => {
 });
 
 live.on("status", (status) => {
-  const socketDown = status.state === "connecting" || status.state === "reconnecting" || status.state === "signed-out";
-  table.classList.toggle("is-stale", socketDown && haveSnapshot);
+  table.classList.toggle("is-stale", status.feedDown && haveSnapshot);
   let text = "";
-  if (socketDown && haveSnapshot) text = "The live feed is down: the list below may be out of date. Reconnecting…";
+  if (status.feedDown) text = haveSnapshot ? "The live feed is down: the list below may be out of date. Reconnecting…" : "";
   else if (status.state === "unreachable") text = `Asterisk is unreachable: channels below may be out of date. ${status.detail.replace(/\n/g, "; ")}`;
   else if (status.state === "reconnecting" || status.state === "connecting") text = `Reconnecting to Asterisk. ${status.detail.replace(/\n/g, "; ")}`;
   staleBanner.textContent = text;

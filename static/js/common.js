@@ -177,6 +177,7 @@ function errorFrom(status, data) {
 // Close codes of the live socket (dashboard/authstate.py).
 const CLOSE_SIGNED_OUT = 4401; // the session or token ended: log in again
 const CLOSE_ROLE_CHANGED = 4409; // the role changed: reload for the new role's view and buttons
+const CLOSE_FORBIDDEN = 4403; // this role may not open the socket: the reloaded page says why
 
 // Tabs of one browser share the session: a logout in one moves the others at once.
 const sessionChannel = "BroadcastChannel" in window ? new BroadcastChannel("switchboard.session") : null;
@@ -372,7 +373,7 @@ class LiveSocket {
         goToLogin();
         return;
       }
-      if (ev.code === CLOSE_ROLE_CHANGED) {
+      if (ev.code === CLOSE_ROLE_CHANGED || ev.code === CLOSE_FORBIDDEN) {
         this.stop("reloading");
         location.reload();
         return;
@@ -459,13 +460,14 @@ class LiveSocket {
   }
 
   status() {
-    if (this.socketState === "signed-out") return { state: "signed-out", text: "Signed out", detail: "Log in again to resume the live feed." };
+    // `feedDown`: the dashboard's own socket is down (the states alone cannot tell it from Asterisk's).
+    if (this.socketState === "signed-out") return { state: "signed-out", feedDown: true, text: "Signed out", detail: "Log in again to resume the live feed." };
     if (this.socketState !== "open") {
       const text = this.socketState === "connecting" ? "Connecting…" : "Reconnecting…";
-      return { state: this.socketState, text, detail: "The live feed from the dashboard is down; retrying." };
+      return { state: this.socketState, feedDown: true, text, detail: "The live feed from the dashboard is down; retrying." };
     }
     const entries = Object.entries(this.servers);
-    if (!entries.length) return { state: "live", text: "Live", detail: "" };
+    if (!entries.length) return { state: "live", feedDown: false, text: "Live", detail: "" };
     let worst = "live";
     for (const [, s] of entries) if ((STATE_RANK[s.state] ?? 3) > STATE_RANK[worst]) worst = s.state in STATE_RANK ? s.state : "unreachable";
     const bad = entries.filter(([, s]) => s.state !== "live").map(([name]) => name);
@@ -478,7 +480,7 @@ class LiveSocket {
       unreachable: `Asterisk unreachable${suffix}`,
     }[worst];
     const detail = entries.map(([name, s]) => `${name}: ${s.state}${s.detail ? ` — ${s.detail}` : ""}`).join("\n");
-    return { state: worst, text, detail };
+    return { state: worst, feedDown: false, text, detail };
   }
 
   publishStatus() {

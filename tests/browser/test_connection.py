@@ -26,6 +26,13 @@ def test_the_pill_goes_reconnecting_across_an_asterisk_restart_and_the_list_resy
     pill = page.locator("#connection-state")
     expect(pill).to_have_attribute("data-state", "live")
 
+    # Every text the banner shows, to check afterwards what it said while Asterisk was away.
+    page.evaluate("""() => {
+      const banner = document.getElementById("stale-banner");
+      window.__bannerTexts = [];
+      new MutationObserver(() => window.__bannerTexts.push(banner.hidden ? "" : banner.textContent))
+        .observe(banner, {childList: true, characterData: true, subtree: true, attributes: true});
+    }""")
     # Every call is lost with the restart, and Asterisk refuses connections for 2 s.
     ui.pbx.control("POST", "/_sim/restart", {"down_seconds": 2})
     expect(pill).to_have_attribute("data-state", re.compile("^(reconnecting|unreachable)$"))
@@ -37,6 +44,9 @@ def test_the_pill_goes_reconnecting_across_an_asterisk_restart_and_the_list_resy
     expect(pill).to_have_attribute("data-state", "live", timeout=20_000)
     expect(pill.locator(".conn-text")).to_have_text("Live")
     expect(page.locator("#stale-banner")).to_be_hidden()
+    # The dashboard's own socket stayed up: the banner spoke of Asterisk, never of the live feed.
+    said = [text for text in page.evaluate("window.__bannerTexts") if text]
+    assert said and all(re.match("^(Reconnecting to Asterisk|Asterisk is unreachable)", t) for t in said), said
     # The calls that died with the restart are gone from the list: it matches Asterisk again.
     for channel_id in lost:
         expect(row(page, channel_id)).to_have_count(0)
