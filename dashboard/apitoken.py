@@ -27,11 +27,11 @@ def api_token(request):
     new_key = None
     if request.method == "POST":
         todo = request.POST.get("do")
+        if todo not in ("create", "revoke"):
+            return HttpResponseBadRequest("do must be create or revoke")  # and nothing changed
         with transaction.atomic():
             # Deleting the old token also closes the live sockets opened with it (dashboard/authstate.py).
             revoked = Token.objects.filter(user=request.user).delete()[0]
-            if todo not in ("create", "revoke"):
-                return HttpResponseBadRequest("do must be create or revoke")
             if revoked:
                 _audit(actor, REVOKED, "replaced by a new token" if todo == "create" else "revoked")
             if todo == "create":

@@ -155,11 +155,12 @@ def to_json(result: Any) -> Any:
 NO_PARAMS: Mapping = MappingProxyType({})
 
 
-def refused(actor: Actor, action: str, err: ActionError, *, source: str, **fields) -> ActionError:
-    """Audit a request refused for its input before it could be performed (a body too large, of another type,
-    not an object...); returns the error."""
-    audit.record(actor=actor, action=action, outcome=AuditEntry.Outcome.INVALID, status=err.status,
-                 message=err.message, source=source, **fields)
+def refused(actor: Actor, action: str, err: ActionError, *, source: str, outcome: str = AuditEntry.Outcome.INVALID,
+            **fields) -> ActionError:
+    """Audit a request refused before it could be performed, for its input (a body too large, of another type,
+    not an object...) or, with `outcome` DENIED, for its missing CSRF token; returns the error."""
+    audit.record(actor=actor, action=action, outcome=outcome, status=err.status, message=err.message,
+                 source=source, **fields)
     return err
 
 

@@ -10,6 +10,8 @@ those of every other API view.
 """
 from __future__ import annotations
 
+import inspect
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from rest_framework import exceptions
@@ -46,7 +48,9 @@ class AsyncApiView(APIView):
             handler = getattr(self, method, None) if method in self.http_method_names else None
             if handler is None:
                 raise exceptions.MethodNotAllowed(request.method)
-            response = await handler(request, *args, **kwargs)
+            response = handler(request, *args, **kwargs)
+            if inspect.isawaitable(response):  # DRF's own handlers (OPTIONS) are sync and cheap
+                response = await response
         except ActionError as exc:  # audited where it was raised: rendered here, on the loop
             response = self.handle_exception(exc)
         except Exception as exc:  # noqa: BLE001 - DRF's handler may audit (database): in a thread

@@ -10,14 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..access import Actor
+from ..models import AuditEntry
 from ..inputs import invalid, unreadable
 from ..services import ActionError, refused
 
 log = logging.getLogger(__name__)
 
 
-def _audit_unreadable(err: ActionError, context) -> None:
-    """A body the view never got to read is still an attempt at its action: audit it as the view would."""
+def _audit_refused(err: ActionError, context, outcome: str = AuditEntry.Outcome.INVALID) -> None:
+    """A request the view never got to act on (its body unreadable, its CSRF token missing) is still an
+    attempt at its action: audit it as the view would."""
     view, request = context.get("view"), context.get("request")
     action = getattr(view, "audit_action", None)
     if action is None or request is None:
@@ -28,7 +30,7 @@ def _audit_unreadable(err: ActionError, context) -> None:
     if not user.is_authenticated:
         user = get_user(request._request)
     if user.is_authenticated:
-        refused(Actor(user), action, err, source=getattr(view, "audit_source", "api"),
+        refused(Actor(user), action, err, source=getattr(view, "audit_source", "api"), outcome=outcome,
                 channel_id=context.get("kwargs", {}).get("channel_id", ""))
 
 
@@ -36,8 +38,11 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         exc = invalid(exc.detail)
     elif (err := unreadable(exc)) is not None:
-        _audit_unreadable(err, context)
+        _audit_refused(err, context)
         exc = err
+    elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
+        exc = ActionError(403, str(exc.detail), "csrf_failed")
+        _audit_refused(exc, context, AuditEntry.Outcome.DENIED)
     elif isinstance(exc, SuspiciousOperation):  # as Django answers it outside DRF
         exc = ActionError(400, "the request could not be read", "bad_request")
     if isinstance(exc, ActionError):
