@@ -163,7 +163,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             mine = visible_sessions(self.actor, changed)
             if mine or ended:
                 await self.send(_dumps({"type": "sessions", "upsert": mine, "remove": ended}))
-        if self.watch:
+        if self.watch and self._may_follow(self.watch):
             items = [item for b in batches for item in b.events if item["uid"] == self.watch]
             if items:
                 await self.send(_dumps({"type": "events", "items": items}))
@@ -207,6 +207,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _error(self, text: str) -> None:
         await self.send(_dumps({"type": "error", "message": text}))
+
+    def _may_follow(self, uid: str) -> bool:
+        """Whether this page may have the events of channel `uid` now: a page that does not see every
+        channel, only while that channel is among those it was sent (a watch may name a channel not seen
+        yet, whoever's it turns out to be)."""
+        server, _, channel_id = uid.partition(":")
+        return self.actor.sees_all or (server, channel_id) in self.sent
 
     async def _watch(self, uid) -> None:
         if not isinstance(uid, str) or len(uid) > MAX_UID:

@@ -231,6 +231,28 @@ async def test_watching_a_channel_streams_its_timeline(live_dashboard, ari, simu
     await page.ws.close()
 
 
+async def test_an_agent_cannot_follow_the_timeline_of_someone_elses_call(live_dashboard, ari):
+    """A watch may name a channel before it exists; whose it turns out to be decides what the page gets."""
+    uid = f"default:watch-probe-{time.monotonic_ns()}"
+    agent = await open_page(live_dashboard, "agent")  # PJSIP/alice's
+    supervisor = await open_page(live_dashboard, "supervisor")
+    for page in (agent, supervisor):
+        await page.ws.send(json.dumps({"type": "watch", "uid": uid}))
+    ari.post("/channels", params={"endpoint": "PJSIP/carol", "app": APP, "channelId": uid.split(":", 1)[1],
+                                  "callerId": '"Secret Boss" <999>'}).raise_for_status()
+    await supervisor.until(lambda p: any(i["type"] == "StasisStart" for m in p.messages if m["type"] == "events"
+                                         for i in m["items"]), what="the supervisor's timeline")
+    await asyncio.sleep(0.5)
+    while True:  # whatever reached the agent's socket by now
+        try:
+            await agent.next(0.2)
+        except TimeoutError:
+            break
+    assert [m for m in agent.messages if m["type"] == "events"] == []
+    for page in (agent, supervisor):
+        await page.ws.close()
+
+
 async def test_changes_are_coalesced(live_dashboard, ari):
     channel_id = call(ari, "PJSIP/alice")
     page = await open_page(live_dashboard, "supervisor")
