@@ -45,16 +45,25 @@ class WallboardConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
+        credential = authstate.credential_of(self.scope)
+        if user is None or not user.is_authenticated or credential is None:
             await authstate.refuse(self, authstate.SIGNED_OUT)
             return
-        if not await database_sync_to_async(_admit)(Actor(user)):
+        # The sign-in and what it allows: authstate ends the socket when either changes (a logout, a revoked
+        # token, another role), as it does the live socket's.
+        self.credential = credential
+        self.facts = await database_sync_to_async(authstate.cache.get)(user)
+        self.loop = asyncio.get_running_loop()
+        self.ended = 0
+        if not await database_sync_to_async(_admit)(Actor.from_facts(user, self.facts)):
             await authstate.refuse(self, authstate.FORBIDDEN)
             return
         rt = await runtime.startup()
         self.replica = rt.wallboard
         self.pending: list = []
         self.wake = asyncio.Event()
+        await authstate.start()
+        authstate.sockets.add(self)
         await self.accept()
         await self.replica.wait_ready(READY_TIMEOUT)
         self.people = await database_sync_to_async(people_mod.people)()
@@ -63,8 +72,22 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         self.replica.listeners.add(self)
         await self._send_board()
         self.sender = asyncio.create_task(self._sender())
+        if self.ended:  # the sign-in ended while the board went
+            await self._shut(self.ended)
+
+    async def end(self, code: int) -> None:
+        """Close the socket because its sign-in ended or its role changed (authstate)."""
+        if not self.ended:
+            self.ended = code
+            if hasattr(self, "sender"):  # otherwise connect() closes it once the board is out
+                await self._shut(code)
+
+    async def _shut(self, code: int) -> None:
+        await self.disconnect(code)
+        await self.close(code=code)
 
     async def disconnect(self, code):
+        authstate.sockets.discard(self)
         replica = getattr(self, "replica", None)
         if replica is not None:
             replica.listeners.discard(self)

@@ -121,6 +121,8 @@ USERS = [
     ("deleted-agent", "agent", "PJSIP/alice"),
     ("moved-agent", "agent", "PJSIP/alice"),
     ("token-noc", "noc", "PJSIP/noc1"),
+    ("wallboard-sup", "supervisor", "PJSIP/supervisor1"),
+    ("wallboard-demoted", "supervisor", "PJSIP/supervisor1"),
 ]
 
 
@@ -200,6 +202,46 @@ async def test_a_demoted_supervisor_loses_the_socket_and_reconnects_with_the_age
     assert (await again.action("start_moh", someone_elses))["status"] == 403
     assert browser.get("/api/v1/me").json()["roles"] == ["agent"]
     await again.ws.close()
+
+
+async def _wallboard(dashboard: LiveDashboard, *, cookies: str | None = None, token: str | None = None):
+    headers = {"Cookie": cookies} if cookies else {}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    ws = await websockets.connect(dashboard.url.replace("http", "ws", 1) + "/ws/wallboard/", origin=dashboard.url,
+                                  additional_headers=headers)
+    while json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] != "board":
+        pass
+    return ws
+
+
+async def _wallboard_close_code(ws) -> int:
+    deadline = time.monotonic() + CLOSE_WITHIN
+    try:
+        while time.monotonic() < deadline:
+            await asyncio.wait_for(ws.recv(), max(0.05, deadline - time.monotonic()))
+    except websockets.ConnectionClosed:
+        return ws.close_code
+    except TimeoutError:
+        pass
+    raise AssertionError(f"the wallboard socket is still open after {CLOSE_WITHIN} s")
+
+
+async def test_the_wallboard_socket_ends_with_its_sign_in_as_the_live_one_does(site):
+    dashboard = site.dashboard
+    browser = dashboard.login("wallboard-sup")
+    key = create_token(browser)
+    by_token = await _wallboard(dashboard, token=key)
+    by_session = await _wallboard(dashboard, cookies=dashboard.cookie_header(browser))
+    revoke_token(browser)
+    assert await _wallboard_close_code(by_token) == SIGNED_OUT
+    assert browser.post("/logout/").status_code == 302
+    assert await _wallboard_close_code(by_session) == SIGNED_OUT
+
+    demoted = dashboard.login("wallboard-demoted")
+    board = await _wallboard(dashboard, cookies=dashboard.cookie_header(demoted))
+    submit(site.admin, site.user_path("wallboard-demoted"), {"groups": [str(site.groups["agent"])]})
+    assert await _wallboard_close_code(board) == ROLE_CHANGED  # the page reloads: agents get no wallboard
 
 
 async def test_a_changed_profile_endpoint_reloads_the_agents_page(site, ari):
