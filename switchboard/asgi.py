@@ -17,6 +17,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from dashboard import runtime  # noqa: E402
 from dashboard.authstate import TokenAuthMiddleware  # noqa: E402
 from dashboard.routing import websocket_urlpatterns  # noqa: E402
+from switchboard.origin import SameOriginValidator  # noqa: E402
 
 
 async def lifespan(scope, receive, send):
@@ -39,8 +40,8 @@ async def lifespan(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns)))),
+        "websocket": AllowedHostsOriginValidator(SameOriginValidator(
+            AuthMiddlewareStack(TokenAuthMiddleware(URLRouter(websocket_urlpatterns))))),
         "lifespan": lifespan,
     }
 )

@@ -117,10 +117,18 @@ async def test_a_socket_without_login_is_refused(live_dashboard):
     assert ws.close_code == 4401  # the page goes to the login page
 
 
-async def test_a_socket_from_another_origin_is_refused(live_dashboard):
+@pytest.mark.parametrize("origin", [
+    "http://evil.example.com",
+    "http://127.0.0.1:1",  # another application on the same host: cookies are not kept per port
+    "https://127.0.0.1:{port}",  # another scheme
+    "http://localhost:{port}",  # another name for this host is another origin, as for Django's CSRF check
+])
+@pytest.mark.parametrize("path", ["/ws/live/", "/ws/wallboard/"])
+async def test_a_socket_from_another_origin_is_refused(live_dashboard, origin, path):
     client = live_dashboard.login("supervisor")
+    origin = origin.format(port=live_dashboard.port)
     with pytest.raises(websockets.InvalidStatus) as refused:
-        async with websockets.connect(live_dashboard.ws_url, origin="http://evil.example.com",
+        async with websockets.connect(live_dashboard.ws_url.replace("/ws/live/", path), origin=origin,
                                       additional_headers={"Cookie": live_dashboard.cookie_header(client)}) as ws:
             await ws.recv()
     assert refused.value.response.status_code == 403
