@@ -174,7 +174,10 @@ class AriTimeout(AriError):
     code = "timeout"
 
     def human(self) -> str:
-        return "Asterisk did not answer in time"
+        if self.method in (None, "GET"):
+            return "Asterisk did not answer in time"
+        # A change may have reached Asterisk and been carried out all the same: say so, never "failed" alone.
+        return "Asterisk did not answer in time: it may have done it anyway; the channel list shows what happened"
 
 
 PREVIEW_LENGTH = 40

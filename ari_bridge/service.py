@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Collection, Iterable, Mapping
 
 from .client import AriClient
-from .errors import AriError, NotFound, ValidationError, not_in_stasis_reason
+from .errors import AriError, NotFound, ValidationError, not_in_stasis_reason, preview
 from .models import Channel, LiveRecording, Model, Playback, RTPstat, Variable
 from .registry import FLAG_ACTIONS, ChannelRegistry, LiveChannel
 
@@ -197,7 +197,19 @@ class ChannelService:
         return out
 
     # ---------------------------------------------------------------- acting
+    def _check_redirect(self, server: str, channel_id: str, endpoint: str) -> None:
+        """Asterisk redirects a channel only to an endpoint of its own technology (422 otherwise): say so
+        before asking, naming the parameter."""
+        entry = self.registry.get((server, channel_id))
+        technology = entry.channel.technology if entry is not None else None
+        wanted = endpoint.partition("/")[0]
+        if technology and wanted.lower() != technology.lower():
+            raise ValidationError("endpoint", f"must be a {technology} endpoint ({technology}/...), as the channel "
+                                  f"is: Asterisk redirects a channel only within its technology, not to {preview(wanted)}")
+
     async def _act(self, action: str, server: str, channel_id: str, **params: Any) -> Any:
+        if action == "redirect":
+            self._check_redirect(server, channel_id, params["endpoint"])
         result = await getattr(self.client(server), action)(channel_id, **params)
         if action in FLAG_ACTIONS:
             recorded = self._record_flag(server, channel_id, action, params)

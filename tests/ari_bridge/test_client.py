@@ -284,10 +284,15 @@ async def test_timeout_and_no_retry_of_writes(config: AriServerConfig, sim: Any)
     try:
         async with AriClient(config, timeout=0.1) as client:
             sim.control("DELETE", "/_sim/requests")
-            with pytest.raises(AriTimeout):
+            with pytest.raises(AriTimeout) as caught:
                 await client.hold("whatever")
             await asyncio.sleep(0.5)  # let the delayed request land in the log
             assert [r["method"] for r in sim_requests(sim)] == ["POST"]
+            # It reached Asterisk, which did it: a person must not read that it failed.
+            assert "may have done it anyway" in caught.value.human()
+            with pytest.raises(AriTimeout) as read:
+                await client.get("whatever")
+            assert read.value.human() == "Asterisk did not answer in time"
     finally:
         sim.control("DELETE", "/_sim/faults")
 

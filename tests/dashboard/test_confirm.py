@@ -137,6 +137,11 @@ def test_a_redirect_asterisk_ignores_is_not_reported_as_done(api, pbx, users):
     assert response.status_code == 422, response.content
     assert "only SIP and PJSIP phones can be redirected" in response.json()["message"]
     phone = pbx.call_in_app("PJSIP/alice")
+    # Another technology is refused before Asterisk is asked, naming the parameter (Asterisk: 422).
+    refused = act(noc, phone, "redirect", {"endpoint": "SIP/bob"})
+    assert refused.status_code == 400 and refused.json()["parameter"] == "endpoint", refused.content
+    assert "must be a PJSIP endpoint" in refused.json()["message"]
+    assert not [r for r in pbx.sim.control("GET", "/_sim/requests") if r["path"].endswith(f"/{phone}/redirect")]
     assert act(noc, phone, "redirect", {"endpoint": "PJSIP/bob"}).status_code == 204
     pbx.wait_gone(phone)
     wait_until(lambda: last_audit("redirect").outcome == "ok", message="the redirect audited as done")
