@@ -18,6 +18,8 @@ from .workflows.causes import DIAL_FAILURES, from_cause
 
 # How long an operation may take to show its outcome before we stop waiting.
 WINDOW_SECONDS = 2.0
+# How long an originated channel is watched for an end at once (the sooner a successful originate answers).
+ORIGINATE_WINDOW_SECONDS = 0.5
 # A failure that comes right after a start (a missing sound: PlaybackStarted, then PlaybackFinished
 # "failed") may arrive in the next live flush: a start counts once this long passed without one.
 SETTLE_SECONDS = 0.3
@@ -131,6 +133,11 @@ def _recording(req: Request, items: list[dict]) -> Verdict | None:
     return None
 
 
+def _ended_at_once(outcome: dict) -> Verdict:
+    cause = outcome.get("cause", 16)
+    return Verdict(False, f"the call ended at once: {'no such extension' if cause == 0 else from_cause(cause)[1]}")
+
+
 def _dial(req: Request, items: list[dict]) -> Verdict | None:
     for item, outcome in _about(req, items):
         status = outcome.get("status")
@@ -139,8 +146,16 @@ def _dial(req: Request, items: list[dict]) -> Verdict | None:
         if item["type"] == "Dial" and status in ("RINGING", "PROGRESS", "ANSWER"):
             return OK
         if item["type"] == "ChannelDestroyed":
-            cause = outcome.get("cause", 16)
-            return Verdict(False, f"the call ended at once: {'no such extension' if cause == 0 else from_cause(cause)[1]}")
+            return _ended_at_once(outcome)
+    return None
+
+
+def _originate(req: Request, items: list[dict]) -> Verdict | None:
+    """Asterisk answers an originate with the new channel, then may destroy it at once (an extension or
+    context that does not exist, an endpoint that cannot be dialled): that is not a call made."""
+    for item, outcome in _about(req, items, req.result.id):
+        if item["type"] == "ChannelDestroyed":
+            return _ended_at_once(outcome)
     return None
 
 
@@ -173,6 +188,7 @@ class Step:
     # Nothing decided within the window: None if ARI's answer is the outcome so far (a playback queued
     # behind another, a dial still ringing), else the failure to report.
     on_timeout: Callable[[Request], Failed] | None = None
+    window: float = WINDOW_SECONDS
 
 
 TABLE: dict[str, Step] = {
@@ -185,6 +201,9 @@ TABLE: dict[str, Step] = {
     "dial": Step(_dial),
     "snoop_channel": Step(_snoop),
     "snoop_channel_with_id": Step(_snoop),
+    # Only an end at once can be told apart from a call that rings: a short look, then ARI's answer stands.
+    "originate": Step(_originate, window=ORIGINATE_WINDOW_SECONDS),
+    "originate_with_id": Step(_originate, window=ORIGINATE_WINDOW_SECONDS),
 }
 
 
@@ -205,16 +224,16 @@ async def outcome(action: str, replica, server: str, channel_id: str | None, kwa
                   request: Coroutine[Any, Any, Any]) -> Any:
     """Run `request` (the ARI call) and return its result once Asterisk showed that it happened."""
     step = TABLE.get(action)
-    if step is None or channel_id is None:
+    if step is None:
         return await request
     watch = _Watch(server)
     replica.listeners.add(watch)
     try:
         result = await request
-        entry = replica.registry.get((server, channel_id))
-        req = Request(action, server, channel_id, entry.channel.name if entry else "", kwargs, result)
+        entry = replica.registry.get((server, channel_id)) if channel_id else None
+        req = Request(action, server, channel_id or "", entry.channel.name if entry else "", kwargs, result)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + WINDOW_SECONDS
+        deadline = loop.time() + step.window
         started = None
         while True:
             verdict = step.judge(req, watch.items)

@@ -145,3 +145,15 @@ def test_a_redirect_asterisk_ignores_is_not_reported_as_done(api, pbx, users):
     assert act(noc, phone, "redirect", {"endpoint": "PJSIP/bob"}).status_code == 204
     pbx.wait_gone(phone)
     wait_until(lambda: last_audit("redirect").outcome == "ok", message="the redirect audited as done")
+
+
+def test_an_originate_that_ends_at_once_is_reported_as_failed(api, pbx, users):
+    noc = api("noc")
+    response = noc.post("/api/v1/channels", {"endpoint": "Local/nosuch@nosuchctx", "app": APP}, format="json")
+    assert response.status_code == 422, response.content
+    assert response.json()["message"].startswith("the call ended at once"), response.content
+    assert (last_audit("originate").outcome, last_audit("originate").status) == ("failed", 422)
+    made = noc.post("/api/v1/channels", {"endpoint": "PJSIP/alice", "app": APP}, format="json")
+    assert made.status_code == 200, made.content
+    assert last_audit("originate").outcome == "ok"
+    pbx.wait_entry(made.json()["id"])
