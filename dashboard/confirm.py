@@ -153,8 +153,16 @@ def _dial(req: Request, items: list[dict]) -> Verdict | None:
 def _originate(req: Request, items: list[dict]) -> Verdict | None:
     """Asterisk answers an originate with the new channel, then may destroy it at once (an extension or
     context that does not exist, an endpoint that cannot be dialled): that is not a call made."""
+    answered = False
     for item, outcome in _about(req, items, req.result.id):
+        if item["type"] == "StasisStart":
+            return OK
+        if item["type"] == "Dial" and outcome.get("status") == "ANSWER":
+            answered = True
         if item["type"] == "ChannelDestroyed":
+            if answered and req.kwargs.get("app"):
+                return Verdict(False, f"the call was answered, then ended: no application called {req.kwargs['app']} "
+                                      "is connected to Asterisk")
             return _ended_at_once(outcome)
     return None
 

@@ -43,10 +43,11 @@ def _params(action: str) -> dict:
         "move": {"app": APP}, "continue_in_dialplan": {"context": "default", "extension": "103"},
         "get_channel_var": {"variable": "CALLERID(num)"},
         "set_channel_var": {"variable": "X", "value": "1"},
-        "originate": {"endpoint": "PJSIP/carol", "app": "switchboard"},
-        "originate_with_id": {"channelId": f"new-{n}", "endpoint": "PJSIP/carol", "app": "switchboard"},
-        "create": {"endpoint": "PJSIP/carol", "app": "switchboard"},
-        "external_media": {"app": "switchboard", "external_host": "127.0.0.1:40000", "format": "ulaw"},
+        # Into the application this dashboard serves: Asterisk hangs up a call answered for one nobody serves.
+        "originate": {"endpoint": "PJSIP/carol", "app": APP},
+        "originate_with_id": {"channelId": f"new-{n}", "endpoint": "PJSIP/carol", "app": APP},
+        "create": {"endpoint": "PJSIP/carol", "app": APP},
+        "external_media": {"app": APP, "external_host": "127.0.0.1:40000", "format": "ulaw"},
     }.get(action, {})
 
 
