@@ -41,7 +41,7 @@ def exception_handler(exc, context):
         _audit_refused(err, context)
         exc = err
     elif isinstance(exc, exceptions.PermissionDenied) and str(exc.detail).startswith("CSRF Failed"):
-        exc = ActionError(403, str(exc.detail), "csrf_failed")
+        exc = ActionError(403, str(exc.detail), "permission_denied")  # DRF's code, as before
         _audit_refused(exc, context, AuditEntry.Outcome.DENIED)
     elif isinstance(exc, SuspiciousOperation):  # as Django answers it outside DRF
         exc = ActionError(400, "the request could not be read", "bad_request")

@@ -20,7 +20,7 @@ def test_an_action_without_its_csrf_token_is_refused_and_audited(live_dashboard)
     del client.headers["X-CSRFToken"]
     response = client.post("/api/v1/channels/csrf-probe/hold", json={})
     assert response.status_code == 403
-    assert response.json()["code"] == "csrf_failed" and "CSRF" in response.json()["message"]
+    assert response.json()["code"] == "permission_denied" and "CSRF" in response.json()["message"]
     rows = live_dashboard.login("admin").get("/api/v1/audit", params={"q": "csrf-probe"}).json()["results"]
     assert [(r["action"], r["outcome"], r["status"], r["username"]) for r in rows] == \
         [("hold", "denied", 403, "supervisor")]
