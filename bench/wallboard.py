@@ -73,7 +73,7 @@ def _phase(page: Worker, sim: Simulator, name: str, requests: list, status: str,
     durations = [d for _, d in report.pop("long_tasks") or []]
     log(f"wallboard: {name}: {count} tiles {status} after {shown_s:.1f} s; longest task "
         f"{max(durations, default=0)} ms ({report['longest_task_cpu_ms']} ms of CPU)")
-    return {"phase": name, "status": status, "requests_s": round(sent_s, 2), "all_shown_s": round(shown_s, 2),
+    return {"phase": name, "status": status, "requests_s": round(sent_s, 3), "all_shown_s": round(shown_s, 3),
             "shown": seen["count"], "complete": seen["ok"], "long_tasks": len(durations),
             "longest_task_ms": max(durations, default=0),
             "blocking_ms": sum(max(0, d - 50) for d in durations), **report, "answers": answers}
