@@ -197,6 +197,12 @@ class ChannelService:
         return out
 
     # ---------------------------------------------------------------- acting
+    def _check_free_id(self, server: str, parameter: str, wanted: str | None) -> None:
+        """The id asked for a new snoop or external media channel must be free: Asterisk answers a taken
+        one with a bare 500 ("could not be created"), where originate's answers 409."""
+        if wanted and self.registry.get((server, wanted)) is not None:
+            raise ValidationError(parameter, f"a channel with the id {preview(wanted)} exists already")
+
     def _check_redirect(self, server: str, channel_id: str, endpoint: str) -> None:
         """Asterisk redirects a channel only to an endpoint of its own technology (422 otherwise): say so
         before asking, naming the parameter."""
@@ -210,6 +216,8 @@ class ChannelService:
     async def _act(self, action: str, server: str, channel_id: str, **params: Any) -> Any:
         if action == "redirect":
             self._check_redirect(server, channel_id, params["endpoint"])
+        elif action in ("snoop_channel", "snoop_channel_with_id"):
+            self._check_free_id(server, "snoop_id", params.get("snoop_id"))
         result = await getattr(self.client(server), action)(channel_id, **params)
         if action in FLAG_ACTIONS:
             recorded = self._record_flag(server, channel_id, action, params)
@@ -227,6 +235,7 @@ class ChannelService:
         return await self.client(server).create(**params)
 
     async def external_media(self, server: str, **params: Any) -> Channel:
+        self._check_free_id(server, "channel_id", params.get("channel_id"))
         return await self.client(server).external_media(**params)
 
     async def get(self, server: str, channel_id: str) -> Channel:

@@ -157,3 +157,17 @@ def test_an_originate_that_ends_at_once_is_reported_as_failed(api, pbx, users):
     assert made.status_code == 200, made.content
     assert last_audit("originate").outcome == "ok"
     pbx.wait_entry(made.json()["id"])
+
+
+def test_a_snoop_or_external_media_id_already_taken_is_refused_before_asterisk(api, pbx, users):
+    """Asterisk answers a taken id there with a bare 500 ("Snoop channel could not be created")."""
+    supervisor, noc = api("supervisor"), api("noc")
+    target, taken = pbx.call_in_app("PJSIP/alice"), pbx.call_in_app("PJSIP/bob")
+    snoop = act(supervisor, target, "snoop_channel_with_id", {"spy": "in", "app": APP, "snoopId": taken})
+    assert snoop.status_code == 400 and snoop.json()["parameter"] == "snoopId", snoop.content
+    media = noc.post("/api/v1/channels/external_media", {"app": APP, "external_host": "127.0.0.1:40000",
+                                                          "format": "ulaw", "channelId": taken}, format="json")
+    assert media.status_code == 400 and media.json()["parameter"] == "channelId", media.content
+    assert "exists already" in media.json()["message"]
+    sent = [r["path"] for r in pbx.sim.control("GET", "/_sim/requests")]
+    assert not [p for p in sent if p.endswith("/snoop/" + taken) or p.endswith("/externalMedia")], sent
