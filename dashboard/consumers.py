@@ -19,6 +19,7 @@ from .access import Actor
 from .actions import ACTIONS
 from .inputs import MAX_SERVER_NAME
 from .sessions import visible_sessions
+from .signedsocket import SignedInSocket
 
 log = logging.getLogger(__name__)
 
@@ -34,25 +35,17 @@ def _dumps(message: dict) -> str:
     return orjson.dumps(message).decode()
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class LiveConsumer(SignedInSocket, AsyncWebsocketConsumer):
     # No channel-layer inbox per browser: the process's replica hands batches to its sockets directly.
     channel_layer_alias = "no-layer-per-socket"
     actor: Actor
     rt: runtime.Runtime
 
     async def connect(self):
-        user = self.scope.get("user")
-        credential = authstate.credential_of(self.scope)
-        if user is None or not user.is_authenticated or credential is None:
-            await authstate.refuse(self, authstate.SIGNED_OUT)
+        actor = await self.sign_in()
+        if actor is None:
             return
-        # What the socket's sign-in allows, and the sign-in itself: authstate ends the socket when either changes.
-        self.credential = credential
-        self.facts = await database_sync_to_async(authstate.cache.get)(user)
-        self.loop = asyncio.get_running_loop()
-        self.ended = 0  # the close code once authstate ended the socket
-        self.opened = False
-        self.actor = Actor.from_facts(user, self.facts)
+        self.actor = actor
         self.rt = await runtime.startup()
         self.watch: str | None = None
         self.blocked_sent = 0  # how many of the fanout's blocked maps this page has
@@ -60,8 +53,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.hide = not self.actor.sees_all and not settings.MONITOR_VISIBLE_TO_AGENTS
         self.pending: list = []
         self.wake = asyncio.Event()
-        await authstate.start()
-        authstate.sockets.add(self)
+        await self.follow_sign_in()
         await self.accept()
         # `now` lets the page tick durations against the server's clock, not a skewed PC's.
         await self.send(_dumps({"type": "hello", "servers": self.rt.replica.servers, "now": time.time()}))
@@ -70,9 +62,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._send_snapshot()
         await self._send_sessions()
         self.sender = asyncio.create_task(self._sender())
-        self.opened = True
-        if self.ended:  # signed out while the first messages went
-            await self._shut(self.ended)
+        await self.first_messages_sent()
 
     async def disconnect(self, code):
         authstate.sockets.discard(self)
@@ -82,19 +72,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if task:
             task.cancel()
 
-    async def end(self, code: int) -> None:
-        """Close the socket because its sign-in ended or its role changed (authstate); nothing more runs on it."""
-        if not self.ended:
-            self.ended = code
-            if self.opened:  # otherwise connect() closes it once its first messages are out
-                await self._shut(code)
-
-    async def _shut(self, code: int) -> None:
-        await self.disconnect(code)
-        await self.close(code=code)
-
     async def websocket_receive(self, message):
-        if not getattr(self, "ended", True):
+        if self.credential is not None and not self.ended:
             await super().websocket_receive(message)
 
     # -- from the replica (same event loop) ---------------------------------------------------

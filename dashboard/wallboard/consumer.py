@@ -16,6 +16,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from .. import authstate, backlog, runtime
+from ..signedsocket import SignedInSocket
 from ..access import Actor
 from . import people as people_mod
 from .access import may_view, refusal
@@ -39,31 +40,22 @@ def _admit(actor: Actor) -> bool:
     return False
 
 
-class WallboardConsumer(AsyncWebsocketConsumer):
+class WallboardConsumer(SignedInSocket, AsyncWebsocketConsumer):
     # No channel-layer inbox per browser: the process's wallboard replica hands changes to its sockets.
     channel_layer_alias = "no-layer-per-socket"
 
     async def connect(self):
-        user = self.scope.get("user")
-        credential = authstate.credential_of(self.scope)
-        if user is None or not user.is_authenticated or credential is None:
-            await authstate.refuse(self, authstate.SIGNED_OUT)
+        actor = await self.sign_in()
+        if actor is None:
             return
-        # The sign-in and what it allows: authstate ends the socket when either changes (a logout, a revoked
-        # token, another role), as it does the live socket's.
-        self.credential = credential
-        self.facts = await database_sync_to_async(authstate.cache.get)(user)
-        self.loop = asyncio.get_running_loop()
-        self.ended = 0
-        if not await database_sync_to_async(_admit)(Actor.from_facts(user, self.facts)):
+        if not await database_sync_to_async(_admit)(actor):
             await authstate.refuse(self, authstate.FORBIDDEN)
             return
         rt = await runtime.startup()
         self.replica = rt.wallboard
         self.pending: list = []
         self.wake = asyncio.Event()
-        await authstate.start()
-        authstate.sockets.add(self)
+        await self.follow_sign_in()
         await self.accept()
         await self.replica.wait_ready(READY_TIMEOUT)
         self.people = await database_sync_to_async(people_mod.people)()
@@ -72,19 +64,7 @@ class WallboardConsumer(AsyncWebsocketConsumer):
         self.replica.listeners.add(self)
         await self._send_board()
         self.sender = asyncio.create_task(self._sender())
-        if self.ended:  # the sign-in ended while the board went
-            await self._shut(self.ended)
-
-    async def end(self, code: int) -> None:
-        """Close the socket because its sign-in ended or its role changed (authstate)."""
-        if not self.ended:
-            self.ended = code
-            if hasattr(self, "sender"):  # otherwise connect() closes it once the board is out
-                await self._shut(code)
-
-    async def _shut(self, code: int) -> None:
-        await self.disconnect(code)
-        await self.close(code=code)
+        await self.first_messages_sent()
 
     async def disconnect(self, code):
         authstate.sockets.discard(self)
